@@ -1,0 +1,57 @@
+# effcourse — the two commands are `make lab` and `make test`; both set up .venv when needed.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.effcourse-installed
+ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
+
+.PHONY: help setup lab test test-fast chapters results validate grade clean-venv
+
+help:
+	@echo "make lab        set up .venv if needed and start JupyterLab on the course"
+	@echo "make test       set up .venv if needed and run the whole test suite"
+	@echo "make chapters   regenerate chapters/ (student notebooks) from solutions/"
+	@echo "make results    execute every solution notebook, write results/ and results/README.md"
+	@echo "make validate NB=chapters/<assignment>/<notebook>.ipynb   check your answers"
+	@echo "make grade ASSIGNMENT=<assignment>   safely autograde every submission (instructors)"
+
+# Set-up is idempotent: the stamp is rebuilt only when the pins change.
+setup: $(STAMP)
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e .
+	$(VENV)/bin/jupyter server extension enable --sys-prefix --py nbgrader >/dev/null 2>&1 || true
+	@touch $(STAMP)
+	@echo "effcourse is installed in $(VENV)"
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --no-browser
+
+test: setup
+	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	EFFCOURSE_DATA=offline $(PY) -m pytest tests/effcourse $(PYTEST_ARGS)
+
+chapters: setup
+	$(PY) -m effcourse.cli chapters
+
+results: setup
+	EFFCOURSE_DATA=offline $(PY) -m effcourse.cli results
+
+validate: setup
+	@test -n "$(NB)" || { echo "usage: make validate NB=chapters/<assignment>/<notebook>.ipynb"; exit 2; }
+	$(PY) -m effcourse.cli validate "$(NB)"
+
+grade: setup
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment>  (one of: $(ASSIGNMENTS))"; exit 2; }
+	$(PY) -m effcourse.cli grade "$(ASSIGNMENT)"
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,35 @@
+"""The ``effcourse`` command: ``effcourse chapters|results|validate|grade``.
+
+Example:
+    $ effcourse validate chapters/ch02_compression/01_quantization_from_scratch.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``effcourse`` command line; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="effcourse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("chapters", help="regenerate chapters/ from solutions/ (nbgrader generate_assignment)")
+    sub.add_parser("results", help="execute every solution notebook and write results/README.md")
+    p = sub.add_parser("validate", help="run a notebook's tests and say which pass and fail")
+    p.add_argument("notebook")
+    p = sub.add_parser("grade", help="safely autograde every submission of an assignment")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="grade only these students (repeatable)")
+    args = parser.parse_args(argv)
+
+    if args.command in ("chapters", "results"):
+        from effcourse import course
+
+        return course.main(args)
+    from effcourse.grading import cli as grading_cli
+
+    return grading_cli.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
