@@ -1,8 +1,10 @@
 # effcourse — the two commands are `make lab` and `make test`; both set up .venv when needed.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# nbgrader runs `alembic` (and we run jupyter tools) from PATH: put the venv first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.effcourse-installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
 
@@ -20,13 +22,13 @@ help:
 setup: $(STAMP)
 
 $(VENV)/bin/python:
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: no python3.11 on PATH; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "error: $(PYTHON) is not Python 3.11, which the course pins; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e .
-	$(VENV)/bin/jupyter server extension enable --sys-prefix --py nbgrader >/dev/null 2>&1 || true
 	@touch $(STAMP)
 	@echo "effcourse is installed in $(VENV)"
 

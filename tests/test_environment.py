@@ -44,3 +44,18 @@ def test_installed_versions_match_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     for name, pinned in _pins(project["dependencies"]).items():
         assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}; run `make setup`"
+
+
+def test_nbgrader_extensions_are_enabled_for_jupyterlab():
+    import subprocess
+    import sys
+    from pathlib import Path as _P
+
+    jupyter = _P(sys.executable).parent / "jupyter"
+    out = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True)
+    text = out.stdout + out.stderr
+    for ext in ("formgrader", "validate_assignment", "assignment_list"):
+        line = next((ln for ln in text.splitlines() if f"nbgrader.server_extensions.{ext}" in ln and "enabled" in ln), None)
+        assert line, f"nbgrader's {ext} server extension is not enabled:\n{text}"
+    labext = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True)
+    assert "@jupyter/nbgrader" in labext.stdout + labext.stderr
