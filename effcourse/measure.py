@@ -404,6 +404,26 @@ def _trace(model: Any, input_shape: Any) -> list[tuple[str, Any, int, int]]:
     else:
         specs = _input_specs(model, input_shape)
         leaves = _leaves(model)
+    inputs = []
+    for shape, dtype in specs:
+        dtype = tf.as_dtype(dtype)
+        inputs.append(tf.fill(shape, "") if dtype == tf.string else tf.zeros(shape, dtype=dtype))
+    inputs = inputs[0] if len(inputs) == 1 else inputs
+
+    def forward() -> None:
+        try:
+            model(inputs, training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
+            shapes = [s[1:] for s, _ in specs]
+            raise ValueError(
+                f"could not run the model on inputs of shape {shapes[0] if len(shapes) == 1 else shapes} "
+                f"(without the batch dimension) to count its operations: {err}. Check input_shape."
+            ) from err
+
+    if not model.built:
+        forward()  # the first call of an unbuilt model traces it symbolically: do it unobserved
+        if leaves and leaves[0][1] is not model:  # a model: its layers may only exist now
+            leaves = _leaves(model)
     records: list[tuple[str, Any, int, int]] = []
     warned: set[str] = set()
     patched = []
@@ -429,18 +449,8 @@ def _trace(model: Any, input_shape: Any) -> list[tuple[str, Any, int, int]]:
         had_own = "call" in layer.__dict__
         object.__setattr__(layer, "call", wrapped)
         patched.append((layer, had_own, original))
-    inputs = []
-    for shape, dtype in specs:
-        dtype = tf.as_dtype(dtype)
-        inputs.append(tf.fill(shape, "") if dtype == tf.string else tf.zeros(shape, dtype=dtype))
     try:
-        model(inputs[0] if len(inputs) == 1 else inputs, training=False)
-    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
-        shapes = [s[1:] for s, _ in specs]
-        raise ValueError(
-            f"could not run the model on inputs of shape {shapes[0] if len(shapes) == 1 else shapes} "
-            f"(without the batch dimension) to count its operations: {err}. Check input_shape."
-        ) from err
+        forward()
     finally:
         for layer, had_own, original in patched:
             if had_own:
