@@ -596,7 +596,7 @@ def summary(model: Any, input_shape: tuple | None = None):
     Example:
         >>> from effcourse.compat import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="fc")])
-        >>> summary(model).loc["fc", "flops"]
+        >>> int(summary(model).loc["fc", "flops"])
         24
 
     Args:
@@ -848,6 +848,7 @@ def unique_weights(model: Any) -> dict[str, int]:
 
     Example:
         >>> from effcourse.compat import keras
+        >>> import numpy as np
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="fc")])
         >>> model.layers[0].set_weights([np.ones((4, 3)), np.zeros(3)])
         >>> unique_weights(model)

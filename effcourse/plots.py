@@ -158,7 +158,7 @@ def tradeoff(
     ax.set_ylabel(ylabel if ylabel is not None else y)
     if title is not None:
         ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     return ax
 
 
@@ -248,8 +248,8 @@ def image_grid(
     """Show images in a grid, each titled with its label (or class name).
 
     Handles ``(N, H, W)``, ``(N, H, W, 1)`` (grey, ``cmap="gray"`` by default) and
-    ``(N, H, W, 3)`` arrays, uint8 (0-255) or float. Grey float images are scaled per image by
-    matplotlib; colour floats outside [0, 1] are rescaled to it for display.
+    ``(N, H, W, 3)`` arrays, uint8 (0-255) or float. Grey uint8 images are shown on the fixed
+    0-255 scale (so brightness compares across images); grey float images are scaled per image; colour floats outside [0, 1] are rescaled to it for display.
 
     Example:
         >>> import numpy as np
@@ -293,7 +293,9 @@ def image_grid(
         if k >= n:
             continue
         image = _display_image(images[k])
-        panel.imshow(image, cmap=(cmap or "gray") if image.ndim == 2 else None)
+        grey = image.ndim == 2
+        bounds = dict(vmin=0, vmax=255) if grey and image.dtype == np.uint8 else {}
+        panel.imshow(image, cmap=(cmap or "gray") if grey else None, **bounds)
         if labels is not None:
             text = labels[k]
             if class_names is not None and np.issubdtype(np.asarray(text).dtype, np.integer):

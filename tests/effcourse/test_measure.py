@@ -417,3 +417,10 @@ def test_latency_errors(trained):
         measure.latency(trained["float_model"], x, batch_size=5)
     with pytest.raises(ValueError, match="expects"):
         measure.latency(trained["float_model"], x[..., 0])
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    failures, tried = doctest.testmod(measure, optionflags=doctest.ELLIPSIS)
+    assert tried > 5 and failures == 0

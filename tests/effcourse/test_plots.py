@@ -168,3 +168,10 @@ def test_spectrogram():
 def test_use_style_sets_the_course_style():
     plots.use_style()
     assert matplotlib.rcParams["axes.spines.top"] is False
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    failures, tried = doctest.testmod(plots, optionflags=doctest.ELLIPSIS)
+    assert tried >= 4 and failures == 0
