@@ -424,3 +424,12 @@ def test_docstring_examples_hold():
 
     failures, tried = doctest.testmod(measure, optionflags=doctest.ELLIPSIS)
     assert tried > 5 and failures == 0
+
+
+def test_published_mult_adds_of_mobilenets():
+    """The papers' multiply-add counts: MobileNet 0.25 at 128 px, 14 M (Howard et al., 2017,
+    Table 7) and MobileNetV2 1.0 at 224 px, 300 M (Sandler et al., 2018, Table 4)."""
+    v1 = keras.applications.MobileNet(weights=None, input_shape=(128, 128, 3), alpha=0.25)
+    v2 = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
+    assert measure.count_macs(v1) == pytest.approx(14e6, abs=0.5e6)  # published to the million
+    assert measure.count_macs(v2) == pytest.approx(300e6, rel=0.005)  # published as "300M"
