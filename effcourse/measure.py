@@ -642,7 +642,10 @@ def _serialize(obj: Any) -> bytes:
             path = Path(tmp) / "model.h5"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                keras.models.save_model(obj, path, include_optimizer=False, save_format="h5")
+                try:
+                    keras.models.save_model(obj, path, include_optimizer=False, save_format="h5")
+                except NotImplementedError:  # a subclassed model has no HDF5 architecture: weights only
+                    obj.save_weights(path, save_format="h5")
             return path.read_bytes()
     raise TypeError(
         f"cannot measure the size of a {type(obj).__name__}: give a Keras model, TFLite bytes "
@@ -654,8 +657,9 @@ def serialized_size(obj: Any) -> int:
     """Size in bytes of a model as stored on disk.
 
     A Keras model is saved as HDF5 (``.h5``: architecture and weights, without the optimizer
-    state), the format tensorflow-model-optimization's guides measure; TFLite bytes are their
-    own length; a path is the file's size.
+    state), the format tensorflow-model-optimization's guides measure (a subclassed model,
+    whose architecture HDF5 cannot hold, is measured by its HDF5 weights file); TFLite bytes
+    are their own length; a path is the file's size.
 
     Example:
         >>> serialized_size(b"0123456789")
@@ -1088,6 +1092,8 @@ class Latency:
     Example:
         >>> print(Latency(1.234, 1.1, 1.4, 1.25, 0.1, 50, 1))
         1.23 ms (p10 1.10, p90 1.40, n=50)
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
 
     median_ms: float

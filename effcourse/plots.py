@@ -31,6 +31,8 @@ def use_style() -> None:
 
     Example:
         >>> use_style()
+
+    Taught in: chapters/ch01_introduction/01_efficiency_mental_model
     """
     import matplotlib as mpl
 

@@ -244,6 +244,21 @@ def test_keras_model_size_is_deterministic_and_zeros_compress():
     assert measure.gzipped_size(model) < 0.6 * gz  # ... far fewer after gzip
 
 
+def test_subclassed_model_size_is_its_weights_file():
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.fc = L.Dense(4)
+
+        def call(self, x):
+            return self.fc(x)
+
+    model = Tiny()
+    model(tf.zeros((1, 300)))
+    assert measure.serialized_size(model) > 4 * 1204  # float32 weights + HDF5 overhead
+    assert measure.gzipped_size(model) > 0
+
+
 # ------------------------------------------------------------------ sparsity and unique weights
 
 
