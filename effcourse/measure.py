@@ -708,7 +708,7 @@ def gzipped_size(obj: Any) -> int:
         TypeError: ``obj`` is none of these.
         FileNotFoundError: the path does not exist.
 
-    Taught in: chapters/ch03_learning_techniques/01_pruning
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
     return len(gzip.compress(_serialize(obj), compresslevel=9, mtime=0))
 
@@ -811,7 +811,7 @@ def sparsity(obj: Any) -> float:
         TypeError: ``obj`` is none of these.
         ValueError: there are no weights to measure.
 
-    Taught in: chapters/ch03_learning_techniques/01_pruning
+    Taught in: chapters/ch05_advanced_compression (pruning; planned)
     """
     arrays = _arrays(obj)
     total = sum(a.size for a in arrays)
@@ -836,7 +836,7 @@ def sparsity_by_layer(model: Any) -> dict[str, float]:
     Returns:
         ``{layer path: sparsity}`` for layers with kernels or embeddings.
 
-    Taught in: chapters/ch03_learning_techniques/01_pruning
+    Taught in: chapters/ch05_advanced_compression (pruning; planned)
     """
     _require_layer(model, "sparsity_by_layer")
     return {path: sparsity(_layer_kernels(layer)) for path, layer in _layers_with_kernels(model)}
@@ -864,7 +864,7 @@ def unique_weights(model: Any) -> dict[str, int]:
     Returns:
         ``{layer path: number of unique kernel values}``.
 
-    Taught in: chapters/ch03_learning_techniques/02_clustering
+    Taught in: chapters/ch05_advanced_compression (clustering; planned)
     """
     _require_layer(model, "unique_weights")
     if not model.built:

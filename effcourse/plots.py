@@ -336,7 +336,7 @@ def spectrogram(
     Raises:
         ValueError: ``spec`` is not 2-D (pass one example, e.g. ``specs[0]``).
 
-    Taught in: chapters/ch04_efficient_architectures
+    Taught in: chapters/ch03_learning_techniques (speech; planned)
     """
     import matplotlib.pyplot as plt
 
