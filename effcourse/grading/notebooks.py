@@ -1,0 +1,264 @@
+"""Read a submitted notebook defensively and rebuild it on the trusted source.
+
+:func:`read_submission` turns whatever a learner handed in into a notebook or a clear message
+(missing, empty, too large, not JSON, another nbformat version, not a notebook).
+:func:`rebuild` makes the notebook that is actually executed: the *trusted* source notebook
+(instructions, setup, visible **and hidden** tests, in the source's order, with the source's
+metadata and points), where each answer cell is replaced by the learner's answer of the same
+grade id, and the learner's own extra cells are kept after the trusted cell they followed. So
+deleted, duplicated, retyped, reordered or edited test cells are restored, a learner cannot add
+graded cells or change points, and an answer cell the learner deleted is back as the stub.
+
+Taught in: INSTRUCTORS.md
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 20 * 1024**2
+
+
+@dataclass
+class Submission:
+    """A submitted notebook, or why there is none."""
+
+    notebook: nbformat.NotebookNode | None
+    problems: list[str] = field(default_factory=list)
+
+
+def nbgrader_meta(cell: Any) -> dict[str, Any]:
+    """The cell's nbgrader metadata, or {} (never raises on malformed metadata)."""
+    md = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = md.get("nbgrader") if isinstance(md, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def is_answer(cell: Any) -> bool:
+    """An answer cell: the learner writes here (``solution: true``)."""
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_test(cell: Any) -> bool:
+    """A graded cell that is not an answer (autograded tests, tasks): restored from the source."""
+    m = nbgrader_meta(cell)
+    return bool(m.get("grade")) and not m.get("solution")
+
+
+def grade_id(cell: Any) -> str | None:
+    gid = nbgrader_meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
+    """Read a submitted ``.ipynb`` without trusting it.
+
+    Example:
+        >>> read_submission("/nonexistent.ipynb").problems
+        ['the notebook /nonexistent.ipynb was not submitted (missing file)']
+
+    Returns:
+        A :class:`Submission`; ``notebook`` is None when nothing can be graded.
+
+    Taught in: INSTRUCTORS.md
+    """
+    p = Path(path)
+    if not p.is_file():
+        return Submission(None, [f"the notebook {p} was not submitted (missing file)"])
+    size = p.stat().st_size
+    if size == 0:
+        return Submission(None, [f"{p.name} is empty (0 bytes)"])
+    if size > max_bytes:
+        return Submission(None, [f"{p.name} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit; "
+                                 "clear the outputs (Kernel > Restart and Clear Outputs) and submit again"])
+    raw = p.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return Submission(None, [f"{p.name} is not valid JSON ({str(exc)[:120]}); the file is damaged: "
+                                 "download the notebook again from Jupyter (File > Download)"])
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+        return Submission(None, [f"{p.name} is JSON but not a Jupyter notebook (no list of cells)"])
+    major = data.get("nbformat")
+    if major != 4:
+        return Submission(None, [f"{p.name} is in nbformat {major}, the course uses nbformat 4: open it in a "
+                                 "current JupyterLab, save it, and submit again"])
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Submission(None, [f"{p.name} could not be read as a notebook: {str(exc)[:200]}"])
+    problems = []
+    cells = []
+    for i, c in enumerate(nb.get("cells", [])):
+        if not isinstance(c, dict) or c.get("cell_type") not in ("code", "markdown", "raw"):
+            problems.append(f"cell {i} is not a valid cell and was ignored")
+            continue
+        src = c.get("source", "")
+        if isinstance(src, list):
+            src = "".join(s for s in src if isinstance(s, str))
+        if not isinstance(src, str):
+            problems.append(f"cell {i} has no readable source and was ignored")
+            continue
+        c["source"] = src
+        cells.append(c)
+    nb.cells = cells
+    return Submission(nb, problems)
+
+
+def _clean_learner_cell(cell: Any) -> nbformat.NotebookNode:
+    """A learner cell as a fresh cell of the same type, without outputs or nbgrader metadata."""
+    src = cell.get("source", "")
+    if cell.get("cell_type") == "code":
+        return nbformat.v4.new_code_cell(src)
+    if cell.get("cell_type") == "markdown":
+        return nbformat.v4.new_markdown_cell(src)
+    return nbformat.v4.new_raw_cell(src)
+
+
+def rebuild(source: nbformat.NotebookNode, release: nbformat.NotebookNode | None,
+            submitted: nbformat.NotebookNode | None) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Build the notebook to execute for one submission (see the module docstring).
+
+    Example:
+        >>> src = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+        >>> nb, notes = rebuild(src, None, None)
+        >>> nb.cells[0].source
+        'x = 1'
+
+    Args:
+        source: the trusted source notebook (solutions and hidden tests).
+        release: the trusted student version (its answer cells are the stubs); None uses the source's.
+        submitted: the learner's notebook, or None (everything comes from the stubs).
+
+    Returns:
+        ``(notebook, notes)``; notes say what was restored or ignored, for the feedback.
+
+    Taught in: INSTRUCTORS.md
+    """
+    notes: list[str] = []
+    src_cells = source.cells
+    stubs = {grade_id(c): c for c in (release.cells if release is not None else []) if is_answer(c) and grade_id(c)}
+    trusted_ids = [grade_id(c) for c in src_cells]
+    known = {g for g in trusted_ids if g}
+    answer_ids = {grade_id(c) for c in src_cells if is_answer(c) and grade_id(c)}
+    answers: dict[str, Any] = {}
+    extra_after: dict[int, list[Any]] = {}
+    anchor = -1  # index in src_cells of the last trusted cell seen in the submission
+    sub_cells = submitted.cells if submitted is not None else []
+    seen_tests: dict[str, int] = {}
+    for c in sub_cells:
+        gid = grade_id(c)
+        if gid in answer_ids:
+            want_type = next(s.cell_type for s in src_cells if grade_id(s) == gid)
+            if gid in answers:
+                notes.append(f"answer cell {gid!r} appears twice; the first one is graded")
+                continue
+            if c.get("cell_type") != want_type:
+                notes.append(f"answer cell {gid!r} was changed from {want_type} to {c.get('cell_type')}; "
+                             "its content was used as a " + want_type + " cell")
+            answers[gid] = c
+            anchor = trusted_ids.index(gid)
+        elif gid in known:
+            seen_tests[gid] = seen_tests.get(gid, 0) + 1
+            idx = trusted_ids.index(gid)
+            if seen_tests[gid] == 1:
+                anchor = idx
+        else:
+            if nbgrader_meta(c):
+                notes.append(f"a cell claiming nbgrader id {gid!r} is not part of the assignment; "
+                             "it was kept as an ordinary cell")
+            extra_after.setdefault(anchor, []).append(c)
+    for gid, n in seen_tests.items():
+        if n > 1:
+            notes.append(f"cell {gid!r} appears {n} times; it was restored once from the course")
+    if submitted is not None:
+        for c in src_cells:
+            gid = grade_id(c)
+            if gid and is_test(c) and gid not in seen_tests:
+                notes.append(f"test cell {gid!r} was missing and was restored")
+    out = copy.deepcopy(source)
+    cells: list[Any] = [_clean_learner_cell(c) for c in extra_after.get(-1, [])]
+    for i, c in enumerate(src_cells):
+        gid = grade_id(c)
+        if gid in answer_ids:
+            base = copy.deepcopy(stubs.get(gid, c))
+            base.metadata = copy.deepcopy(c.metadata)
+            if gid in answers:
+                base.source = answers[gid].get("source", "")
+            elif submitted is not None:
+                notes.append(f"answer cell {gid!r} was missing; the empty exercise was graded")
+            if base.cell_type == "code":
+                base.outputs = []
+                base.execution_count = None
+            cells.append(base)
+        else:
+            t = copy.deepcopy(c)
+            if t.cell_type == "code":
+                t.outputs = []
+                t.execution_count = None
+            cells.append(t)
+        cells.extend(_clean_learner_cell(x) for x in extra_after.get(i, []))
+    out.cells = cells
+    for c in out.cells:
+        c.pop("id", None)
+    for i, c in enumerate(out.cells):
+        c["id"] = f"cell-{i}"
+    out = nbformat.from_dict(json.loads(json.dumps(out)))
+    return out, notes
+
+
+def graded_cells(source: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """The graded cells of a source notebook: grade id, points, whether autograded, hidden tests.
+
+    Example:
+        >>> graded_cells(nbformat.v4.new_notebook())
+        []
+    """
+    out = []
+    for c in source.cells:
+        m = nbgrader_meta(c)
+        if m.get("grade") and grade_id(c):
+            out.append({"grade_id": grade_id(c), "points": float(m.get("points", 0) or 0),
+                        "auto": is_test(c) and c.cell_type == "code",
+                        "hidden": "### BEGIN HIDDEN TESTS" in c.source, "source": c.source})
+    return out
+
+
+def visible_source(cell_source: str) -> str:
+    """A test cell's source without its hidden part (what the learner may see).
+
+    Example:
+        >>> visible_source("a\\n### BEGIN HIDDEN TESTS\\nb\\n### END HIDDEN TESTS\\nc")
+        'a\\nc'
+    """
+    out, hidden = [], False
+    for line in cell_source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+            continue
+        if "### END HIDDEN TESTS" in line:
+            hidden = False
+            continue
+        if not hidden:
+            out.append(line)
+    return "\n".join(out)
+
+
+def hidden_lines(cell_source: str) -> list[str]:
+    """The meaningful lines of a test cell's hidden part (for redacting feedback)."""
+    lines, hidden = [], False
+    for line in cell_source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+            continue
+        if "### END HIDDEN TESTS" in line:
+            hidden = False
+            continue
+        if hidden and len(line.strip()) >= 6:
+            lines.append(line.strip())
+    return lines

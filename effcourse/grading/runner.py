@@ -1,0 +1,263 @@
+"""Execute a notebook cell by cell, containing what each cell does to the kernel.
+
+:func:`execute` runs every code cell in order with a per-cell timeout. A cell that times out
+is interrupted; if the kernel does not answer after the interrupt, or dies (``os._exit``, a
+memory kill, a signal), the kernel is restarted, the cells *before* the failed one are run again
+silently (so later cells find their variables), and execution goes on with the next cell. After
+``max_restarts`` restarts the remaining cells are marked ``"skipped"``. Outputs are capped per
+cell and per notebook, so an output flood is cut where it happens. Each cell's outcome is the
+kernel's execute-reply status (``"ok"`` or ``"error"``): anything written to stderr, warnings and
+logging never count as failure.
+
+This module runs inside the sandbox (see :mod:`effcourse.grading.sandbox`) and in the learner's
+own environment for ``effcourse validate``. It never reads the gradebook or the course folder.
+
+Taught in: INSTRUCTORS.md
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+TRUNCATED_NOTE = "\n[effcourse: output truncated: this cell printed more than {limit} bytes]\n"
+
+
+@dataclass
+class CellOutcome:
+    """What happened to one code cell."""
+
+    index: int
+    status: str  # "ok" | "error" | "timeout" | "died" | "skipped"
+    ename: str = ""
+    evalue: str = ""
+    seconds: float = 0.0
+    truncated: bool = False
+
+
+@dataclass
+class Execution:
+    """The result of :func:`execute`."""
+
+    cells: list[CellOutcome] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    restarts: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cells": [asdict(c) for c in self.cells], "log": self.log, "restarts": self.restarts,
+                "seconds": self.seconds}
+
+
+def _size(out: Any) -> int:
+    try:
+        return len(json.dumps(out, default=str))
+    except (TypeError, ValueError):
+        return 0
+
+
+class _CappedClient(NotebookClient):
+    """A NotebookClient that caps outputs and remembers each cell's execute-reply status."""
+
+    def __init__(self, *args: Any, cell_output_bytes: int, total_output_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cell_output_bytes = cell_output_bytes
+        self.total_output_bytes = total_output_bytes
+        self.bytes_by_cell: dict[int, int] = {}
+        self.total_bytes = 0
+        self.truncated_cells: set[int] = set()
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.silent = False
+
+    def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+        if self.silent:
+            return None
+        n = _size(msg.get("content", {}))
+        used = self.bytes_by_cell.get(cell_index, 0)
+        if used + n > self.cell_output_bytes or self.total_bytes + n > self.total_output_bytes:
+            if cell_index not in self.truncated_cells:
+                self.truncated_cells.add(cell_index)
+                limit = min(self.cell_output_bytes, self.total_output_bytes)
+                note = nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED_NOTE.format(limit=limit))
+                outs.append(note)
+            return None
+        self.bytes_by_cell[cell_index] = used + n
+        self.total_bytes += n
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):  # type: ignore[override]
+        if exec_reply is not None:
+            self.replies[cell_index] = exec_reply.get("content", {})
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
+
+def execute(
+    nb: nbformat.NotebookNode,
+    *,
+    cwd: str,
+    kernel_name: str = "python3",
+    cell_timeout: float = 120.0,
+    startup_timeout: float = 60.0,
+    cell_output_bytes: int = 200_000,
+    total_output_bytes: int = 2_000_000,
+    max_restarts: int = 3,
+    before_restart: Callable[[], None] | None = None,
+    export_path: str | None = None,
+    km_kwargs: dict[str, Any] | None = None,
+) -> Execution:
+    """Execute ``nb`` in place (outputs are written into its cells) and say what each cell did.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0")])
+        >>> execute(nb, cwd=".").cells[0].status  # doctest: +SKIP
+        'error'
+
+    Args:
+        nb: the notebook (modified in place).
+        cwd: the kernel's working folder.
+        kernel_name: the kernel spec to start.
+        cell_timeout: seconds a cell may run before it is interrupted.
+        startup_timeout: seconds the kernel may take to start.
+        cell_output_bytes: stored output bytes per cell (the rest is dropped, with a note).
+        total_output_bytes: stored output bytes for the whole notebook.
+        max_restarts: kernel restarts allowed before the remaining cells are skipped.
+        before_restart: called before each restart (the sandbox kills leftover processes).
+        export_path: the exported-values file; removed before a replay (the replay exports again).
+        km_kwargs: extra keyword arguments for the kernel manager.
+
+    Returns:
+        An :class:`Execution` with one :class:`CellOutcome` per code cell.
+
+    Taught in: INSTRUCTORS.md
+    """
+    start = time.monotonic()
+    result = Execution()
+    client = _CappedClient(
+        nb, timeout=int(cell_timeout), startup_timeout=int(startup_timeout), kernel_name=kernel_name,
+        allow_errors=True, interrupt_on_timeout=False, record_timing=False, skip_cells_with_tag="__never__",
+        resources={"metadata": {"path": cwd}}, cell_output_bytes=cell_output_bytes,
+        total_output_bytes=total_output_bytes,
+    )
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    done: list[int] = []  # code cells run so far in this kernel, in order, that did not kill it
+    outcomes: dict[int, CellOutcome] = {}
+
+    def start_kernel() -> None:
+        client.km = client.create_kernel_manager()
+        client.start_new_kernel(**(km_kwargs or {}))
+        client.start_new_kernel_client()
+
+    def stop_kernel() -> None:
+        try:
+            if client.km is not None:
+                run_sync(client.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001 - a dead kernel may fail to shut down in many ways
+            result.log.append(f"kernel shutdown: {type(exc).__name__}: {exc}")
+        client.km = None
+        client.kc = None
+
+    def replay(upto: list[int]) -> bool:
+        """Run ``upto`` again silently in a fresh kernel; False if that fails too."""
+        client.silent = True
+        try:
+            for j in upto:
+                saved = nb.cells[j].outputs
+                client.execute_cell(nb.cells[j], j)
+                nb.cells[j].outputs = saved
+        except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+            result.log.append(f"replay failed at cell {j}: {type(exc).__name__}")
+            return False
+        finally:
+            client.silent = False
+        return True
+
+    def restart(reason: str, index: int) -> bool:
+        if result.restarts >= max_restarts:
+            result.log.append(f"cell {index}: {reason}; no restarts left, the remaining cells are skipped")
+            return False
+        result.restarts += 1
+        result.log.append(f"cell {index}: {reason}; kernel restarted, cells before it run again")
+        stop_kernel()
+        if before_restart is not None:
+            before_restart()
+        if export_path and os.path.exists(export_path):
+            os.unlink(export_path)
+        try:
+            start_kernel()
+        except RuntimeError as exc:
+            result.log.append(f"kernel restart failed: {exc}")
+            return False
+        return replay(list(done))
+
+    alive = True
+    try:
+        try:
+            start_kernel()
+        except RuntimeError as exc:
+            result.log.append(f"the kernel did not start: {exc}")
+            alive = False
+        for i in code_cells:
+            cell = nb.cells[i]
+            if not alive:
+                outcomes[i] = CellOutcome(i, "skipped", "Skipped", "the kernel could not be restarted")
+                continue
+            t0 = time.monotonic()
+            cell.outputs = []
+            try:
+                client.execute_cell(cell, i)
+                reply = client.replies.pop(i, {})
+                status = "error" if reply.get("status") == "error" else ("ok" if reply else "error")
+                outcomes[i] = CellOutcome(i, status, str(reply.get("ename", "")) if status == "error" else "",
+                                          str(reply.get("evalue", ""))[:2000] if status == "error" else "")
+                if not reply:
+                    outcomes[i].ename, outcomes[i].evalue = "NoReply", "the kernel sent no reply"
+                done.append(i)
+            except CellTimeoutError:
+                outcomes[i] = CellOutcome(i, "timeout", "Timeout", f"the cell ran longer than {cell_timeout:g} s")
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="Timeout", evalue=f"the cell ran longer than {cell_timeout:g} s and was stopped",
+                    traceback=[]))
+                # Try an interrupt first: a Python loop stops and the kernel keeps its state.
+                if not _interrupt_and_probe(client):
+                    alive = restart("timed out and did not respond to an interrupt", i)
+                else:
+                    result.log.append(f"cell {i}: timed out; interrupted")
+            except DeadKernelError:
+                outcomes[i] = CellOutcome(i, "died", "DeadKernel", "the kernel died while running this cell")
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="DeadKernel", evalue="the kernel died while running this cell "
+                    "(os._exit, a crash, or too much memory)", traceback=[]))
+                alive = restart("the kernel died", i)
+            outcomes[i].seconds = round(time.monotonic() - t0, 3)
+            outcomes[i].truncated = i in client.truncated_cells
+    finally:
+        stop_kernel()
+    result.cells = [outcomes[i] for i in code_cells]
+    result.seconds = round(time.monotonic() - start, 3)
+    return result
+
+
+def _interrupt_and_probe(client: _CappedClient, wait: float = 5.0) -> bool:
+    """Interrupt the kernel and check that it answers a trivial cell within ``wait`` seconds."""
+    try:
+        run_sync(client.km.interrupt_kernel)()
+        probe = nbformat.v4.new_code_cell("None")
+        saved_timeout = client.timeout
+        client.timeout = int(wait)
+        client.silent = True
+        try:
+            client.execute_cell(probe, -1)
+        finally:
+            client.timeout = saved_timeout
+            client.silent = False
+        client.replies.pop(-1, None)
+        return True
+    except (CellTimeoutError, DeadKernelError, RuntimeError):
+        return False
