@@ -241,3 +241,10 @@ def test_error_measures_reject_bad_input():
         Q.mse([], [])
     with pytest.raises(ValueError, match="positive"):
         Q.psnr([1], [2], max_value=0)
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    failures, tried = doctest.testmod(Q, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried > 10 and failures == 0
