@@ -26,6 +26,7 @@ def run(solution_run):
 
 @pytest.fixture(scope="module")
 def results(run):
+    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
     return run.results
 
 
