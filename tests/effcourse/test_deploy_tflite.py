@@ -207,3 +207,29 @@ def test_interpreter_errors(tmp_path):
         tflite.interpreter(b"abc")
     with pytest.raises(ValueError):
         tflite.interpreter(b"not a flatbuffer at all, just some text")
+
+
+def test_conversion_is_quiet_on_stderr(model_and_data, capfd):
+    model, x = model_and_data
+    capfd.readouterr()
+    tflite.convert(model, "int8", representative_dataset=x[:8])
+    captured = capfd.readouterr()
+    assert "fully_quantize" not in captured.err and "inference_type" not in captured.err, captured.err
+
+
+def test_conversion_failure_keeps_the_converter_log(model_and_data):
+    model, x = model_and_data
+
+    def broken():
+        yield [x[:1]]
+        raise RuntimeError("calibration data ran out")
+
+    with pytest.raises(RuntimeError, match="calibration data ran out"):
+        tflite.convert(model, "int8", representative_dataset=broken)
+
+
+def test_not_quiet_lets_the_converter_speak(model_and_data, capfd):
+    model, x = model_and_data
+    capfd.readouterr()
+    tflite.convert(model, "int8", representative_dataset=x[:8], quiet=False)
+    assert "inference_type" in capfd.readouterr().err  # the chatter quiet=True hides
