@@ -138,3 +138,11 @@ def test_results_table_lists_figures(fresh_report):
     report.record("acc", 0.98765)
     table = report.results_table(fresh_report / "results")
     assert "| ch09_x/01_y | `acc` | 0.9877 |" in table
+
+
+def test_setup_hides_tensorflow_start_up_notices():
+    code = "import effcourse; effcourse.setup(seed=0); import sys; print('after', file=sys.stderr)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "oneDNN" not in out.stderr and "cudart" not in out.stderr, out.stderr
+    assert "after" in out.stderr  # stderr is restored afterwards
