@@ -71,6 +71,18 @@ def _problem(path: Path, sha256: str | None, verify: Callable[[Path], None] | No
     return None
 
 
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size} {st.st_mtime_ns}"
+
+
+def _read_marker(marker: Path) -> str | None:
+    try:
+        return marker.read_text()
+    except OSError:
+        return None
+
+
 def fetch(
     filename: str,
     url: str,
@@ -102,10 +114,14 @@ def fetch(
         raise ValueError(f"fetch({filename!r}) needs a sha256 or a verify function: a file is never used unchecked")
     folder = cache_root(cache_dir) / subdir if subdir else cache_root(cache_dir)
     path = folder / filename
+    marker = folder / f".{filename}.verified"  # size and mtime of the copy that passed its check
     corrupt_reason = None
     if path.exists():
+        if _stamp(path) == _read_marker(marker):
+            return path  # unchanged since it was verified: skip re-reading a multi-GB archive
         corrupt_reason = _problem(path, sha256, verify)
         if corrupt_reason is None:
+            marker.write_text(_stamp(path))
             return path
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=folder)
@@ -135,6 +151,7 @@ def fetch(
                 f"Try again later, or set EFFCOURSE_DATA=offline to use the offline stand-in"
             )
         os.replace(tmp, path)  # replaces a corrupt cached copy only with a verified one
+        marker.write_text(_stamp(path))
     finally:
         if tmp.exists():
             tmp.unlink()
