@@ -127,7 +127,7 @@ def load(
     The sets (offline stand-in / real set):
 
     - ``digits``: scikit-learn's 1797 handwritten digits (8x8) resized to 16x16 with small
-      random shifts, rotations, scaling and noise; about 5000 train / 1100 test, split by
+      random shifts, rotations, scaling and noise; 4314 train / 1077 test, split by
       original image (no test digit's source image is seen in training). x uint8 (N,16,16)
       in 0..255, y uint8 (N,). Real: MNIST (28x28). Option ``image_size`` (int) resizes both.
     - ``images``: 10 classes of generated objects (shapes with random pose, scale, colour,
