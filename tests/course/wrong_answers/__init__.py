@@ -1,0 +1,1 @@
+"""Plausible wrong answers per notebook: `WRONG_ANSWERS = [dict(cell=..., source=..., loses=[...])]`."""
