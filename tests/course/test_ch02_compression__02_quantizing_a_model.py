@@ -2,7 +2,8 @@
 
 Every claim the notebook's prose makes is asserted here: int8 is under 30% of the float32 file,
 float16 about half; int8 post-training quantization costs at most one point of accuracy and QAT
-at most half a point; the int8 input tensor maps [0, 1] with scale 1/255 and zero point -128.
+at most half a point; the int8 input tensor maps [0, 1] with scale 1/255 and zero point -128;
+dynamic range leaves the small first kernel in float32; float16 kernels get float32 copies at run time.
 Latency is recorded but which variant is faster is not asserted: the notebook prints a sentence
 chosen from the measured medians, because it depends on the CPU.
 """
@@ -32,6 +33,8 @@ def figures(run):
 def test_executes_without_errors(run, record_property):
     record_property("seconds", round(run.seconds, 1))
     print(f"\n{NAME} executed in {run.seconds:.1f} s (budget 90 s; not asserted)")
+    for key, value in sorted(run.results.items()):
+        print(f"  {key} = {value}")
     assert not run.errors, "cells raised errors:\n" + "\n".join(run.errors)
 
 
@@ -63,6 +66,16 @@ def test_dynamic_and_float16_lose_little(figures):
 
 def test_qat_int8_accuracy_within_half_a_point(figures):
     assert figures["qat_int8_accuracy"] >= figures["float_accuracy"] - 0.005
+
+
+def test_dynamic_range_leaves_only_the_small_first_kernel_in_float32(figures):
+    # the prose: the first convolution (288 weights < 1,024) stays float32, the others are int8
+    assert figures["dynamic_float32_kernels"] == 1
+
+
+def test_float16_model_gets_float32_copies_at_load_time(figures):
+    assert figures["float16_kernels"] == 4
+    assert figures["float16_float32_copies"] == figures["float16_kernels"]
 
 
 def test_int8_input_maps_unit_interval(figures):
