@@ -1,4 +1,12 @@
-"""Plausible wrong answers for ch02_compression/02_quantizing_a_model: each must lose exactly `loses`."""
+"""Plausible wrong answers for ch02_compression/02_quantizing_a_model: each must lose exactly `loses`.
+
+The safe-grading suite runs the whole assignment once per entry of ``WRONG_ANSWERS`` (about a
+minute each for this notebook), so it holds the six most instructive ones: batches of the wrong
+shape, float64 batches (caught by a hidden test only), a forgotten zero point, ``x * scale``
+instead of ``x / scale``, no clipping (hidden test only), and an (N, N) label comparison.
+``MORE_WRONG_ANSWERS`` were checked the same way (each loses exactly its cells, across check
+seeds) and are kept for a longer run: ``WRONG_ANSWERS + MORE_WRONG_ANSWERS``.
+"""
 
 _REP_HEAD = '''def make_representative_dataset(x, num_samples=100):
     """A representative-dataset function for the TFLite converter."""
@@ -32,7 +40,7 @@ def _predict(quantize: str, dequantize: str = "output = scale * (output.astype(n
 
 _GOOD_QUANTIZE = "batch = np.clip(np.round(batch / scale) + zero_point, -128, 127).astype(np.int8)"
 
-WRONG_ANSWERS = [
+_ALL = [
     # --- representative dataset
     dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
     count = min(num_samples, len(x))
@@ -102,3 +110,7 @@ def tflite_accuracy(tflite_model, x, y):
     return float(np.mean(np.argmax(predictions, axis=1) == np.asarray(y).reshape(-1, 1)))   # (N, N) compare
 '''),
 ]
+
+_GRADED = (1, 2, 5, 6, 7, 11)
+WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
+MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]
