@@ -98,7 +98,7 @@ def _synthesise(word: str, rng: np.random.Generator, sample_rate: int) -> np.nda
             phase = np.cumsum(f0) / sample_rate + rng.uniform()
             source = 2.0 * (phase % 1.0) - 1.0
             out = np.zeros(n)
-            chunks = np.array_split(np.arange(n), 4)
+            chunks = np.array_split(np.arange(n), 3)
             for k in range(3):
                 zi = None
                 for c, idx in enumerate(chunks):
