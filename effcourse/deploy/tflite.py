@@ -15,7 +15,7 @@ mode              weights stored as           activations computed   needs
 
 Example:
     >>> from effcourse.deploy import tflite
-    >>> tflite_model = tflite.convert(model, "int8",
+    >>> tflite_model = tflite.convert(model, "int8",   # doctest: +SKIP
     ...                               representative_dataset=tflite.representative_dataset(x_train))
     >>> tflite.io_details(tflite_model)["input"]["dtype"]   # doctest: +SKIP
     'int8'
