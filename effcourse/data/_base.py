@@ -12,11 +12,20 @@ class Dataset(tuple):
     A plain tuple, so ``(x_train, y_train), (x_test, y_test) = load("digits")`` works as with
     ``keras.datasets``; the extra attributes carry what a set needs besides arrays.
 
+    Example:
+        >>> from effcourse import data
+        >>> ds = data.load("news")
+        >>> (x_train, y_train), (x_test, y_test) = ds
+        >>> ds.name, ds.source, ds.class_names[1], ds.info["vocabulary"][0]
+        ('news', 'offline', 'Sports', 'the')
+
     Attributes:
         name: the dataset name given to :func:`effcourse.data.load`.
         source: ``"offline"`` (generated or bundled stand-in) or ``"real"`` (downloaded set).
         class_names: a readable name for each label value.
         info: anything else (``sample_rate``, ``vocabulary``, per-split species, ...).
+
+    Taught in: chapters/ch01_introduction/01_efficiency_mental_model
     """
 
     name: str
