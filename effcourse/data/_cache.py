@@ -5,7 +5,10 @@ Files land in one folder: the ``cache_dir`` argument, else ``$EFFCOURSE_CACHE``,
 place only after it passed its check (a known SHA-256, or, where no published hash is known,
 opening and parsing the archive). A cached file that fails its check is ours and corrupt: it is
 deleted and fetched again, or, when the network is unavailable, reported with an error that
-says what to do. It is never used silently.
+says what to do. It is never used silently. A copy that passed its check is remembered by
+size and modification time (a ``.<name>.verified`` file), so a multi-gigabyte archive is not
+re-read on every load; any change to the file makes it checked again. Arrays decoded from
+the archives (resized images, resampled clips) are kept as ``.npz`` files next to them.
 """
 from __future__ import annotations
 
@@ -156,3 +159,43 @@ def fetch(
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def derived_arrays(
+    filename: str,
+    build: Callable[[], dict],
+    *,
+    sources: list[Path],
+    cache_dir: str | os.PathLike | None = None,
+    subdir: str = "",
+) -> dict:
+    """Arrays computed from downloaded archives, kept as an ``.npz`` next to them.
+
+    Decoding thousands of JPEGs or WAV files takes minutes; the result is saved once and reused
+    while it is newer than every source archive. A derived file that cannot be read is rebuilt
+    (it is ours, computed from verified sources). Arrays are stored without pickle.
+    """
+    import zipfile
+
+    import numpy as np
+
+    folder = cache_root(cache_dir) / subdir if subdir else cache_root(cache_dir)
+    path = folder / filename
+    newest_source = max(p.stat().st_mtime_ns for p in sources)
+    if path.exists() and path.stat().st_mtime_ns >= newest_source:
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return {k: f[k] for k in f.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            pass  # unreadable derived file: rebuild it below
+    arrays = build()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".npz", dir=folder)
+    os.close(fd)
+    try:
+        np.savez(tmp_name, **arrays)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return arrays

@@ -15,7 +15,6 @@ labels mapped to 0..3.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 

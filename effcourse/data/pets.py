@@ -171,16 +171,10 @@ def _split_list(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def real(*, seed: int = 0, cache_dir=None, image_size: int = 64) -> Dataset:
-    """Oxford-IIIT Pet (3680 trainval / 3669 test), resized; ``seed`` is unused."""
+def _decode_archives(images_path, annotations_path, size: int) -> dict:
+    """Images and trimaps resized to size x size, split by trainval.txt / test.txt."""
     from PIL import Image
 
-    size = check_image_size(image_size, minimum=16)
-    # No published SHA-256 is known to us: the archives are checked by opening them.
-    images_path = _cache.fetch("images.tar.gz", PETS_BASE + "images.tar.gz", verify=_verify_images,
-                               cache_dir=cache_dir, subdir="oxford_iiit_pet")
-    annotations_path = _cache.fetch("annotations.tar.gz", PETS_BASE + "annotations.tar.gz",
-                                    verify=_verify_annotations, cache_dir=cache_dir, subdir="oxford_iiit_pet")
     trimaps: dict[str, np.ndarray] = {}
     with tarfile.open(annotations_path, "r:gz") as archive:
         lists = {}
@@ -200,13 +194,30 @@ def real(*, seed: int = 0, cache_dir=None, image_size: int = 64) -> Dataset:
                 with Image.open(io.BytesIO(archive.extractfile(member).read())) as im:
                     small = im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
                 pictures[key.split("/")[-1][:-4]] = np.asarray(small, dtype=np.uint8)
-    splits, species = [], []
-    for list_name in ("annotations/trainval.txt", "annotations/test.txt"):
+    arrays = {}
+    for split, list_name in (("train", "annotations/trainval.txt"), ("test", "annotations/test.txt")):
         entries = [(name, s) for name, s in lists.get(list_name, []) if name in pictures and name in trimaps]
         x = np.stack([pictures[name] for name, _ in entries]) if entries else np.zeros((0, size, size, 3), np.uint8)
         y = np.stack([trimaps[name] for name, _ in entries])[..., None] if entries else np.zeros((0, size, size, 1), np.uint8)
-        splits.append((x, y))
-        species.append(np.array([s for _, s in entries], dtype=np.int64))
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
+        arrays[f"species_{split}"] = np.array([s for _, s in entries], dtype=np.int64)
+    return arrays
+
+
+def real(*, seed: int = 0, cache_dir=None, image_size: int = 64) -> Dataset:
+    """Oxford-IIIT Pet (3680 trainval / 3669 test), resized; ``seed`` is unused."""
+    size = check_image_size(image_size, minimum=16)
+    # No published SHA-256 is known to us: the archives are checked by opening them.
+    images_path = _cache.fetch("images.tar.gz", PETS_BASE + "images.tar.gz", verify=_verify_images,
+                               cache_dir=cache_dir, subdir="oxford_iiit_pet")
+    annotations_path = _cache.fetch("annotations.tar.gz", PETS_BASE + "annotations.tar.gz",
+                                    verify=_verify_annotations, cache_dir=cache_dir, subdir="oxford_iiit_pet")
+    arrays = _cache.derived_arrays(
+        f"pets_{size}.npz", lambda: _decode_archives(images_path, annotations_path, size),
+        sources=[images_path, annotations_path], cache_dir=cache_dir, subdir="oxford_iiit_pet",
+    )
+    splits = [(arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])]
+    species = [arrays["species_train"], arrays["species_test"]]
     return Dataset(
         splits[0], splits[1], name="pets", source="real", class_names=list(CLASS_NAMES),
         info={"species_train": species[0], "species_test": species[1], "species_names": list(SPECIES),

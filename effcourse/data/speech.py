@@ -202,15 +202,8 @@ def _verify_archive(path) -> None:
         raise ValueError("no yes/*.wav files: not a Speech Commands archive")
 
 
-def real(*, seed: int = 0, cache_dir=None, sample_rate: int = 8000, max_per_word: int | None = None) -> Dataset:
-    """Speech Commands v0.02, the eight words; ``max_per_word`` limits each word's clips per split
-    (chosen with ``seed``), to save memory (the full eight-word subset is ~31k clips)."""
-    sample_rate = _check_sample_rate(sample_rate)
-    if max_per_word is not None and (isinstance(max_per_word, bool) or not isinstance(max_per_word, int) or max_per_word < 1):
-        raise ValueError(f"max_per_word must be a positive int or None, got {max_per_word!r}")
-    # No published SHA-256 is known to us: integrity is checked by opening the archive and
-    # finding its split lists and word folders.
-    path = _cache.fetch("speech_commands_v0.02.tar.gz", SPEECH_COMMANDS_URL, verify=_verify_archive, cache_dir=cache_dir)
+def _decode_archive(path, sample_rate: int) -> dict:
+    """All clips of the eight words, decoded and fitted to 1 s: x/y for train and test."""
     clips: dict[str, bytes] = {}
     lists: dict[str, set[str]] = {}
     with tarfile.open(path, "r:gz") as archive:
@@ -223,21 +216,40 @@ def real(*, seed: int = 0, cache_dir=None, sample_rate: int = 8000, max_per_word
                 clips[key] = archive.extractfile(member).read()
     test_names = lists.get("testing_list.txt", set())
     validation_names = lists.get("validation_list.txt", set())
+    arrays = {}
+    for split, in_split in (("train", lambda k: k not in test_names and k not in validation_names),
+                            ("test", lambda k: k in test_names)):
+        keys = sorted(k for k in clips if in_split(k))
+        x = np.zeros((len(keys), sample_rate), dtype=np.float32)
+        for i, k in enumerate(keys):
+            x[i] = _fit(*read_wav(clips.pop(k)), sample_rate)
+        arrays[f"x_{split}"] = x
+        arrays[f"y_{split}"] = np.array([WORDS.index(k.split("/")[0]) for k in keys], dtype=np.int64)
+    return arrays
+
+
+def real(*, seed: int = 0, cache_dir=None, sample_rate: int = 8000, max_per_word: int | None = None) -> Dataset:
+    """Speech Commands v0.02, the eight words; ``max_per_word`` limits each word's clips per split
+    (chosen with ``seed``), to save memory (the full eight-word subset is ~31k clips)."""
+    sample_rate = _check_sample_rate(sample_rate)
+    if max_per_word is not None and (isinstance(max_per_word, bool) or not isinstance(max_per_word, int) or max_per_word < 1):
+        raise ValueError(f"max_per_word must be a positive int or None, got {max_per_word!r}")
+    # No published SHA-256 is known to us: integrity is checked by opening the archive and
+    # finding its split lists and word folders.
+    path = _cache.fetch("speech_commands_v0.02.tar.gz", SPEECH_COMMANDS_URL, verify=_verify_archive, cache_dir=cache_dir)
+    arrays = _cache.derived_arrays(
+        f"speech_commands_8words_{sample_rate}hz.npz", lambda: _decode_archive(path, sample_rate),
+        sources=[path], cache_dir=cache_dir,
+    )
     rng = np.random.default_rng([seed, 33])
     splits = []
-    for in_split in (lambda k: k not in test_names and k not in validation_names, lambda k: k in test_names):
-        keys = sorted(k for k in clips if in_split(k))
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if max_per_word is not None:
-            chosen = []
-            for word in WORDS:
-                word_keys = [k for k in keys if k.split("/")[0] == word]
-                picks = rng.permutation(len(word_keys))[:max_per_word]
-                chosen += [word_keys[i] for i in sorted(picks)]
-            keys = chosen
-        x = np.zeros((len(keys), sample_rate), dtype=np.float32)
-        y = np.array([WORDS.index(k.split("/")[0]) for k in keys], dtype=np.int64)
-        for i, k in enumerate(keys):
-            x[i] = _fit(*read_wav(clips[k]), sample_rate)
+            keep = np.sort(np.concatenate(
+                [rng.permutation(np.flatnonzero(y == w))[:max_per_word] for w in range(len(WORDS))]
+            ))
+            x, y = x[keep], y[keep]
         splits.append((x, y))
     return Dataset(
         splits[0], splits[1], name="speech", source="real", class_names=list(WORDS),

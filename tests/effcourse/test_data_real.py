@@ -1,5 +1,4 @@
 """effcourse.data real loaders, without network: tiny fake files in the real formats in a tmp cache."""
-import hashlib
 import io
 import pickle
 import tarfile
@@ -204,7 +203,7 @@ def test_ag_news_bad_label_is_corrupt(tmp_path, offline_network):
         data.load("news", "real", cache_dir=tmp_path)
 
 
-def test_oxford_pets_archives(tmp_path, offline_network):
+def test_oxford_pets_archives(tmp_path, monkeypatch, offline_network):
     from PIL import Image
 
     folder = tmp_path / "oxford_iiit_pet"
@@ -231,3 +230,21 @@ def test_oxford_pets_archives(tmp_path, offline_network):
     assert set(np.unique(y_train)) == {1, 2, 3}  # nearest-neighbour resize keeps the trimap values
     assert ds.info["species_train"].tolist() == [0, 1] and ds.info["species_test"].tolist() == [0]
     assert offline_network == []
+    # the decoded arrays are kept next to the archives and reused ...
+    from effcourse.data import pets
+
+    derived = folder / "pets_32.npz"
+    assert derived.exists()
+
+    def must_not_decode(*args):
+        raise AssertionError("decoded the archives again instead of reusing pets_32.npz")
+
+    monkeypatch.setattr(pets, "_decode_archives", must_not_decode)
+    again = data.load("pets", "real", cache_dir=tmp_path, image_size=32)
+    assert np.array_equal(again[0][0], x_train) and np.array_equal(again[1][1], y_test)
+    # ... and an unreadable derived file is rebuilt from the archives, not used
+    monkeypatch.undo()
+    monkeypatch.setattr(_cache, "download", lambda *a, **k: (_ for _ in ()).throw(OSError("no network")))
+    derived.write_bytes(b"garbage")
+    rebuilt = data.load("pets", "real", cache_dir=tmp_path, image_size=32)
+    assert np.array_equal(rebuilt[0][0], x_train)
