@@ -4,7 +4,7 @@ Offline: eight words (yes, no, up, down, left, right, on, off) built from forman
 segments (a glottal sawtooth through three resonators whose frequencies glide), nasals,
 fricative noise bands and plosive bursts. Every example varies the speaker's pitch and
 vocal-tract length, the speaking rate, the segment durations, the start time, the loudness
-and the background noise (5-30 dB SNR). "on"/"off" share their vowel, "up"/"down" share a
+and the background noise (white to brown-ish, 5-30 dB SNR). "on"/"off" share their vowel, "up"/"down" share a
 vowel region and "left"/"right" share the final /t/, so a teacher's soft labels carry
 information. x float32 (N, sample_rate) in [-1, 1] (1 s), y int64 (N,).
 
@@ -49,15 +49,13 @@ _BANDWIDTHS = (90.0, 120.0, 170.0)
 _FORMANT_GAINS = (1.0, 0.6, 0.3)
 
 
-def _resonate(x: np.ndarray, freq: float, bandwidth: float, sample_rate: int, zi=None):
+def _resonate(x: np.ndarray, freq: float, bandwidth: float, sample_rate: int) -> np.ndarray:
+    """A two-pole resonator (one formant) at ``freq`` Hz with ``bandwidth`` Hz."""
     from scipy.signal import lfilter
 
     r = np.exp(-np.pi * bandwidth / sample_rate)
     a = [1.0, -2.0 * r * np.cos(2.0 * np.pi * min(freq, 0.45 * sample_rate) / sample_rate), r * r]
-    b = [1.0 - r]
-    if zi is None:
-        zi = np.zeros(2)
-    return lfilter(b, a, x, zi=zi)
+    return lfilter([1.0 - r], a, x)
 
 
 def _ramp(length: int, sample_rate: int) -> np.ndarray:
@@ -72,15 +70,18 @@ def _ramp(length: int, sample_rate: int) -> np.ndarray:
 
 
 def _bandpass_noise(rng, length, low, high, sample_rate):
-    spectrum = np.fft.rfft(rng.standard_normal(length))
-    freqs = np.fft.rfftfreq(length, 1.0 / sample_rate)
+    from scipy.fft import next_fast_len
+
+    padded = next_fast_len(length, real=True)  # FFTs of prime lengths are slow
+    spectrum = np.fft.rfft(rng.standard_normal(padded))
+    freqs = np.fft.rfftfreq(padded, 1.0 / sample_rate)
     spectrum[(freqs < low) | (freqs > high)] = 0.0
-    out = np.fft.irfft(spectrum, n=length)
+    out = np.fft.irfft(spectrum, n=padded)[:length]
     return out / (np.std(out) + 1e-9)
 
 
 def _synthesise(word: str, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
-    """One spoken ``word``, 1 s at ``sample_rate``, float64 in [-1, 1]."""
+    """One spoken ``word`` (at most 0.95 s, no padding), float64 with peak 1."""
     pitch = rng.uniform(85.0, 250.0)
     tract = rng.uniform(0.87, 1.17)  # formant scale: shorter vocal tract -> higher formants
     rate = rng.uniform(0.8, 1.25)  # speaking rate: durations are divided by it
@@ -88,26 +89,24 @@ def _synthesise(word: str, rng: np.random.Generator, sample_rate: int) -> np.nda
     pieces = []
     for seg in _WORD_SEGMENTS[word]:
         kind = seg[0]
-        seconds = (seg[3] if kind == "v" else seg[1] if kind in ("n", "s", "b") else seg[3]) / rate
-        seconds *= rng.uniform(0.85, 1.15)
+        seconds = (seg[3] if kind in ("v", "f") else seg[1]) / rate * rng.uniform(0.85, 1.15)
         n = max(8, int(seconds * sample_rate))
         if kind in ("v", "n"):
             start, end = (seg[1], seg[2]) if kind == "v" else ((260, 1000, 2300), (260, 1000, 2300))
             f0 = pitch * (1.0 + 0.03 * np.sin(2 * np.pi * rng.uniform(4, 6) * np.arange(n) / sample_rate))
             f0 *= np.linspace(1.0, rng.uniform(0.9, 1.05), n)
             phase = np.cumsum(f0) / sample_rate + rng.uniform()
-            source = 2.0 * (phase % 1.0) - 1.0
+            source = 2.0 * (phase % 1.0) - 1.0  # a glottal sawtooth: all harmonics of f0
+            glide = np.linspace(0.0, 1.0, n)
             out = np.zeros(n)
-            chunks = np.array_split(np.arange(n), 3)
-            for k in range(3):
-                zi = None
-                for c, idx in enumerate(chunks):
-                    t = (c + 0.5) / len(chunks)
-                    freq = tract * (start[k] + (end[k] - start[k]) * t)
-                    y, zi = _resonate(source[idx], freq, _BANDWIDTHS[k], sample_rate, zi)
-                    out[idx] += _FORMANT_GAINS[k] * y
-            gain = 0.35 if kind == "n" else 1.0
-            out = gain * out / (np.std(out) + 1e-9)
+            for k in range(3):  # formant k glides from start to end: cross-fade two resonators
+                y_start = _resonate(source, tract * start[k], _BANDWIDTHS[k], sample_rate)
+                if start[k] == end[k]:
+                    out += _FORMANT_GAINS[k] * y_start
+                else:
+                    y_end = _resonate(source, tract * end[k], _BANDWIDTHS[k], sample_rate)
+                    out += _FORMANT_GAINS[k] * (y_start + glide * (y_end - y_start))
+            out *= (0.35 if kind == "n" else 1.0) / (np.std(out) + 1e-9)
         elif kind == "f":
             low, high = seg[1] * tract, min(seg[2] * tract, 0.97 * nyquist)
             out = seg[4] * _bandpass_noise(rng, n, low, high, sample_rate)
@@ -116,22 +115,38 @@ def _synthesise(word: str, rng: np.random.Generator, sample_rate: int) -> np.nda
         else:
             out = np.zeros(n)
         pieces.append(out * _ramp(n, sample_rate))
-    word_signal = np.concatenate(pieces)
-    word_signal = word_signal[: int(0.95 * sample_rate)]
-    signal = np.zeros(sample_rate)
-    start = int(rng.integers(0, sample_rate - len(word_signal) + 1))
-    signal[start : start + len(word_signal)] = word_signal
-    signal *= rng.uniform(0.25, 0.8) / (np.max(np.abs(word_signal)) + 1e-9)
-    # background: white + low-frequency (brown-ish) noise at 5-30 dB SNR
-    speech_power = np.mean(word_signal**2) * (rng.uniform(0.25, 0.8) / (np.max(np.abs(word_signal)) + 1e-9)) ** 2
-    noise = rng.standard_normal(sample_rate)
-    brown = np.cumsum(rng.standard_normal(sample_rate))
-    brown -= np.convolve(brown, np.ones(64) / 64, mode="same")
-    mix = rng.uniform()
-    noise = mix * noise / noise.std() + (1 - mix) * brown / (brown.std() + 1e-9)
-    snr_db = rng.uniform(5.0, 30.0)
-    signal += noise * np.sqrt(speech_power / 10 ** (snr_db / 10))
-    return np.clip(signal, -1.0, 1.0)
+    word_signal = np.concatenate(pieces)[: int(0.95 * sample_rate)]
+    return word_signal / (np.max(np.abs(word_signal)) + 1e-9)
+
+
+def _coloured_noise(rng: np.random.Generator, n: int, sample_rate: int) -> np.ndarray:
+    """(n, sample_rate) float32 noise, unit std, power spectrum ~ 1/f^alpha with alpha in [0, 1.5]
+    (white to brown-ish: hiss to rumble)."""
+    out = np.empty((n, sample_rate), dtype=np.float32)
+    freqs = np.maximum(np.fft.rfftfreq(sample_rate, 1.0 / sample_rate), 20.0)
+    alpha = rng.uniform(0.0, 1.5, n)
+    for i in range(0, n, 256):
+        white = rng.standard_normal((min(256, n - i), sample_rate), dtype=np.float32)
+        shaped = np.fft.irfft(np.fft.rfft(white, axis=1) * freqs[None, :] ** (-alpha[i : i + 256, None] / 2.0),
+                              n=sample_rate, axis=1)
+        out[i : i + 256] = shaped / shaped.std(axis=1, keepdims=True)
+    return out
+
+
+def _clips(labels: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """1 s clips: each word at a random time and loudness, over noise at 5-30 dB SNR."""
+    n = len(labels)
+    x = np.zeros((n, sample_rate), dtype=np.float32)
+    gain = rng.uniform(0.25, 0.8, n)
+    speech_power = np.empty(n)
+    for i, label in enumerate(labels):
+        word_signal = gain[i] * _synthesise(WORDS[label], rng, sample_rate)
+        start = int(rng.integers(0, sample_rate - len(word_signal) + 1))
+        x[i, start : start + len(word_signal)] = word_signal
+        speech_power[i] = np.mean(word_signal**2)
+    snr_db = rng.uniform(5.0, 30.0, n)
+    x += _coloured_noise(rng, n, sample_rate) * np.sqrt(speech_power / 10 ** (snr_db / 10)).astype(np.float32)[:, None]
+    return np.clip(x, -1.0, 1.0)
 
 
 def _check_sample_rate(sample_rate) -> int:
@@ -147,10 +162,7 @@ def offline(*, seed: int = 0, sample_rate: int = 8000) -> Dataset:
     splits = []
     for per_word in (TRAIN_PER_WORD, TEST_PER_WORD):
         labels = rng.permutation(np.repeat(np.arange(len(WORDS)), per_word)).astype(np.int64)
-        x = np.empty((len(labels), sample_rate), dtype=np.float32)
-        for i, label in enumerate(labels):
-            x[i] = _synthesise(WORDS[label], rng, sample_rate)
-        splits.append((x, labels))
+        splits.append((_clips(labels, rng, sample_rate), labels))
     return Dataset(
         splits[0], splits[1], name="speech", source="offline", class_names=list(WORDS),
         info={"sample_rate": sample_rate, "origin": "synthesised keywords (effcourse.data.speech)"},
