@@ -38,21 +38,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'effcourse' has no attribute {name!r}")
 
 
-class _stderr_fd_silenced:
-    """Point file descriptor 2 at /dev/null for a moment (Python exceptions still propagate)."""
-
-    def __enter__(self) -> None:
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-
-    def __exit__(self, *exc: object) -> None:
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-
-
 def setup(seed: int = 42, *, deterministic: bool = True, quiet: bool = True, style: bool = True) -> None:
     """Prepare a notebook or script: Keras 2, seeds, op determinism, quiet logs, plot style.
 
@@ -87,12 +72,16 @@ def setup(seed: int = 42, *, deterministic: bool = True, quiet: bool = True, sty
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # 3 also hides C++ "E" lines (e.g. node_def_util notices during fit) that are not errors;
+        # real failures still raise Python exceptions.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         if "tensorflow" not in sys.modules:
             # TensorFlow's C++ start-up notices (oneDNN, CUDA stubs) are written to file
             # descriptor 2 before any log level applies: hide them while it is imported.
-            with _stderr_fd_silenced():
+            from effcourse._native import fd2_captured
+
+            with fd2_captured():
                 import effcourse.compat  # noqa: F401
     from effcourse.compat import keras, tf  # raises if Keras 3 was chosen already
 

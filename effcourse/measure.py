@@ -881,40 +881,19 @@ def unique_weights(model: Any) -> dict[str, int]:
 
 
 def interpreter(tflite_model: Any, *, num_threads: int | None = None):
-    """A LiteRT interpreter for TFLite bytes or a ``.tflite`` path (an interpreter is returned as is).
+    """A LiteRT interpreter with tensors allocated: :func:`effcourse.deploy.tflite.interpreter`.
 
-    Example:
-        >>> interp = interpreter(tflite_model)        # doctest: +SKIP
-        >>> interp.get_input_details()[0]["dtype"]    # doctest: +SKIP
-
-    Args:
-        tflite_model: flatbuffer bytes, a path to a ``.tflite`` file, or an interpreter.
-        num_threads: threads for the CPU kernels (None: LiteRT's default).
-
-    Returns:
-        An ``ai_edge_litert.interpreter.Interpreter`` with tensors allocated.
-
-    Raises:
-        TypeError: ``tflite_model`` is none of these.
+    Kept here so that measuring code reads ``measure.interpreter(...)``; an interpreter is
+    returned as it is.
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
-    if _is_interpreter(tflite_model):
-        return tflite_model
-    from ai_edge_litert.interpreter import Interpreter
+    if not _is_interpreter(tflite_model) and _is_keras_model(tflite_model):
+        raise TypeError("expected TFLite bytes, a .tflite path or an interpreter, got a Keras model: "
+                        "convert it to TFLite first (effcourse.deploy.tflite.convert)")
+    from effcourse.deploy import tflite
 
-    if isinstance(tflite_model, (bytes, bytearray, memoryview)):
-        interp = Interpreter(model_content=bytes(tflite_model), num_threads=num_threads)
-    elif isinstance(tflite_model, (str, os.PathLike)) and Path(tflite_model).is_file():
-        interp = Interpreter(model_path=str(tflite_model), num_threads=num_threads)
-    else:
-        raise TypeError(
-            f"expected TFLite bytes, a path to a .tflite file or an ai_edge_litert Interpreter, "
-            f"got {type(tflite_model).__name__}"
-            + (" (a Keras model: convert it to TFLite first)" if _is_keras_model(tflite_model) else "")
-        )
-    interp.allocate_tensors()
-    return interp
+    return tflite.interpreter(tflite_model, num_threads=num_threads)
 
 
 def _is_interpreter(obj: Any) -> bool:

@@ -4,7 +4,7 @@ import os
 os.environ.setdefault("EFFCOURSE_DATA", "offline")
 os.environ.setdefault("EFFCOURSE_QUIET", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 from pathlib import Path  # noqa: E402

@@ -38,6 +38,8 @@ from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
 
+from effcourse._native import fd2_captured
+
 MODES = ("float", "dynamic", "float16", "int8")
 
 TFLiteSource = Union[bytes, bytearray, str, "os.PathLike[str]"]
@@ -129,24 +131,6 @@ def _input_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ..
             "dimension of one example"
         )
     return shape
-
-
-@contextlib.contextmanager
-def _fd2_captured() -> Iterator[list[str]]:
-    """Send what native code writes to file descriptor 2 to a temporary file; yield its text after."""
-    with contextlib.suppress(AttributeError, ValueError, OSError):
-        sys.stderr.flush()
-    saved = os.dup(2)
-    log: list[str] = []
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield log
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            log.append(tmp.read().decode(errors="replace"))
 
 
 def convert(
@@ -247,7 +231,7 @@ def convert(
     if not quiet:
         return run()
     failure: Exception | None = None
-    with _fd2_captured() as log:
+    with fd2_captured() as log:
         try:
             flatbuffer = run()
         except Exception as err:  # re-raised below, unchanged, with the converter's log attached
@@ -284,7 +268,8 @@ def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -
         >>> it.set_tensor(inp["index"], x); it.invoke()              # doctest: +SKIP
 
     Args:
-        tflite_model: the flatbuffer bytes (as :func:`convert` returns) or a ``.tflite`` path.
+        tflite_model: the flatbuffer bytes (as :func:`convert` returns), a ``.tflite`` path, or
+            an interpreter (returned as it is).
         num_threads: threads for the CPU kernels; None lets LiteRT choose.
 
     Returns:
@@ -297,15 +282,22 @@ def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
+    if _is_interpreter(tflite_model):
+        return tflite_model
     content = _content(tflite_model)
     from ai_edge_litert.interpreter import Interpreter
 
-    try:
-        it = Interpreter(model_content=content, num_threads=num_threads)
-    except ValueError as err:
-        raise ValueError(f"LiteRT could not load the model ({err}); pass the bytes convert() returned") from err
-    it.allocate_tensors()
+    with fd2_captured():  # LiteRT announces its XNNPACK delegate on file descriptor 2
+        try:
+            it = Interpreter(model_content=content, num_threads=num_threads)
+        except ValueError as err:
+            raise ValueError(f"LiteRT could not load the model ({err}); pass the bytes convert() returned") from err
+        it.allocate_tensors()
     return it
+
+
+def _is_interpreter(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("get_input_details", "get_output_details", "invoke", "set_tensor"))
 
 
 def _tensor_info(detail: dict[str, Any]) -> dict[str, Any]:
