@@ -32,8 +32,12 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $(STAMP)
 	@echo "effcourse is installed in $(VENV)"
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --no-browser
+	@echo "Starting JupyterLab on the course; open the URL it prints (http://localhost:8888/lab?token=...). Ctrl-C stops it."
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --no-browser $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: setup
 	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest $(PYTEST_ARGS)
