@@ -16,6 +16,7 @@ Taught in: INSTRUCTORS.md
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -75,6 +76,35 @@ class _CappedClient(NotebookClient):
         self.truncated_cells: set[int] = set()
         self.replies: dict[int, dict[str, Any]] = {}
         self.silent = False
+        self.poll_tasks: set[asyncio.Task[Any]] = set()
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):  # type: ignore[override]
+        # nbclient does not cancel this iopub reader when a cell times out (CellTimeoutError is a
+        # "control signal"): the orphan would go on reading, and dropping, every later cell's
+        # outputs and idle messages. Remember it so that cancel_stray_polls() can stop it.
+        task = asyncio.current_task()
+        if task is not None:
+            self.poll_tasks.add(task)
+        try:
+            return await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
+        finally:
+            if task is not None:
+                self.poll_tasks.discard(task)
+
+    def cancel_stray_polls(self) -> int:
+        """Cancel iopub readers left behind by a timed-out cell; return how many were running."""
+        tasks = [t for t in self.poll_tasks if not t.done()]
+        self.poll_tasks.clear()
+        if not tasks:
+            return 0
+
+        async def cancel() -> None:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        run_sync(cancel)()
+        return len(tasks)
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
         if self.silent:
@@ -172,6 +202,7 @@ def execute(
                 client.execute_cell(nb.cells[j], j)
                 nb.cells[j].outputs = saved
         except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+            client.cancel_stray_polls()
             result.log.append(f"replay failed at cell {j}: {type(exc).__name__}")
             return False
         finally:
@@ -179,6 +210,7 @@ def execute(
         return True
 
     def restart(reason: str, index: int) -> bool:
+        client.cancel_stray_polls()
         if result.restarts >= max_restarts:
             result.log.append(f"cell {index}: {reason}; no restarts left, the remaining cells are skipped")
             return False
@@ -220,6 +252,7 @@ def execute(
                     outcomes[i].ename, outcomes[i].evalue = "NoReply", "the kernel sent no reply"
                 done.append(i)
             except CellTimeoutError:
+                client.cancel_stray_polls()
                 outcomes[i] = CellOutcome(i, "timeout", "Timeout", f"the cell ran longer than {cell_timeout:g} s")
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename="Timeout", evalue=f"the cell ran longer than {cell_timeout:g} s and was stopped",
@@ -245,19 +278,32 @@ def execute(
 
 
 def _interrupt_and_probe(client: _CappedClient, wait: float = 5.0) -> bool:
-    """Interrupt the kernel and check that it answers a trivial cell within ``wait`` seconds."""
+    """Interrupt the kernel and check that it answers a trivial cell within ``wait`` seconds.
+
+    The probe runs as a throw-away cell: nbclient stores an executed cell back into
+    ``nb.cells[cell_index]``, so the probe's index must not be a real cell's (with ``-1`` it
+    replaced the notebook's last cell, often a test, by ``None``). It uses one past the end and
+    the notebook's cell list is restored afterwards.
+    """
+    cells = client.nb.cells
+    saved_cells = list(cells)
+    probe_index = len(cells)
     try:
         run_sync(client.km.interrupt_kernel)()
         probe = nbformat.v4.new_code_cell("None")
+        cells.append(probe)
         saved_timeout = client.timeout
         client.timeout = int(wait)
         client.silent = True
         try:
-            client.execute_cell(probe, -1)
+            client.execute_cell(probe, probe_index)
         finally:
             client.timeout = saved_timeout
             client.silent = False
-        client.replies.pop(-1, None)
         return True
     except (CellTimeoutError, DeadKernelError, RuntimeError):
+        client.cancel_stray_polls()
         return False
+    finally:
+        client.replies.pop(probe_index, None)
+        cells[:] = saved_cells

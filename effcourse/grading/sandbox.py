@@ -8,7 +8,8 @@ The parent (the grader, trusted) calls :func:`run_notebook`. It starts::
 and sends the notebook (with its hidden tests) on a pipe, never as a file. Inside the new
 namespaces this module, still root but with its own mount table and no network:
 
-1. hides the course folder and its parent, ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/home``,
+1. hides the course folder and its parent (and the checkout ``effcourse`` was imported from, when
+   it is not installed in the environment), ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/home``,
    ``/root``, ``/run``, ``/srv``, ``/mnt`` and ``/media`` under empty tmpfs mounts, then puts
    back read-only only what the kernel needs to import: the Python environment and the
    ``effcourse`` package. The gradebook, ``solutions/``, ``.grading/`` (other students' work)
@@ -104,8 +105,9 @@ def sandbox_available() -> tuple[bool, str]:
     """
     if sys.platform != "linux":
         return False, "the sandbox needs Linux namespaces (unshare)"
-    if shutil.which("unshare") is None:
-        return False, "`unshare` (util-linux) is not installed"
+    for tool, package in (("unshare", "util-linux"), ("mount", "mount"), ("ip", "iproute2")):
+        if shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None:
+            return False, f"`{tool}` ({package}) is not installed"
     if os.geteuid() != 0:
         return False, "the sandbox needs root to create namespaces and switch users (run the grader as root, e.g. in CI or a container)"
     return True, ""
@@ -195,6 +197,7 @@ def run_notebook(
         "uid": int(uid),
         "limits": limits.__dict__,
         "course_root": str(course_root),
+        "hide": _folders_to_hide(course_root),
         "keep": sorted({str(Path(sys.prefix).resolve()), str(PACKAGE_DIR), str(Path(sys.base_prefix).resolve())}),
         "python": sys.executable,
         "env": {**_kernel_env_passthrough(), **(extra_env or {})},
@@ -210,19 +213,22 @@ def run_notebook(
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd="/",
-                                env=_runner_env(), start_new_session=True)
+                                env=_runner_env(), start_new_session=True, preexec_fn=_die_with_parent)
         try:
-            proc.stdin.write(json.dumps(spec).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            proc.wait(timeout=limits.notebook_timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            try:
+                proc.stdin.write(json.dumps(spec).encode())
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                proc.wait(timeout=limits.notebook_timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc)
+        except BaseException:  # Ctrl-C or an error in the grader: never leave a sandbox running
+            _kill_group(proc)
+            raise
         seconds = time.monotonic() - t0
         size = out.seek(0, 2)
         err.seek(max(0, err.seek(0, 2) - 4000))
@@ -251,6 +257,40 @@ def run_notebook(
     return res
 
 
+def _die_with_parent() -> None:
+    """In the sandbox's first process: get SIGKILL when the grader dies (even by SIGKILL).
+
+    ``unshare --kill-child`` then kills the namespace's processes, so a killed grader leaves
+    no notebook running.
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _folders_to_hide(course_root: Path) -> list[str]:
+    """The course folder and its parent, and the checkout ``effcourse`` was imported from.
+
+    When the package is not installed inside the Python environment (an editable install of a
+    git checkout), that checkout may be another copy of the course, with ``solutions/``: it is
+    hidden too (only ``effcourse/`` itself comes back, read-only).
+    """
+    folders = [course_root, course_root.parent]
+    prefix = Path(sys.prefix).resolve()
+    if prefix not in PACKAGE_DIR.parents:
+        folders += [PACKAGE_DIR.parent, PACKAGE_DIR.parent.parent]
+    return [str(f) for f in folders]
+
+
 def _kernel_env_passthrough() -> dict[str, str]:
     keep = ("EFFCOURSE_DATA", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "TF_NUM_INTEROP_THREADS",
             "TF_NUM_INTRAOP_THREADS", "LANG", "LC_ALL")
@@ -268,14 +308,13 @@ def _mount(*args: str) -> None:
     subprocess.run(["mount", *args], check=True, capture_output=True)
 
 
-def _hide_and_keep(course_root: str, keep: list[str], tmpfs_bytes: int) -> None:
-    """Cover sensitive folders with empty tmpfs mounts and put ``keep`` back read-only."""
+def _hide_and_keep(folders: list[str], keep: list[str], tmpfs_bytes: int) -> None:
+    """Cover ``folders`` and the usual private places with empty tmpfs mounts; put ``keep`` back read-only."""
     stage = "/mnt"
     if not os.path.isdir(stage):
         os.makedirs(stage)
     _mount("-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs", stage)
-    parent = os.path.dirname(course_root.rstrip("/")) or "/"
-    candidates = [course_root, parent, "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/srv", "/media"]
+    candidates = [*folders, "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/srv", "/media"]
     hide: list[str] = []
     for c in sorted({os.path.realpath(c) for c in candidates if c and c != "/" and os.path.isdir(c)}, key=len):
         if c in ("/usr", "/etc", "/bin", "/lib", "/lib64", "/sbin", "/proc", "/sys", "/dev"):
@@ -342,7 +381,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
     uid = int(spec["uid"])
     sandbox = spec["sandbox"]
     if sandbox:
-        _hide_and_keep(spec["course_root"], spec["keep"], int(limits["tmpfs_bytes"]))
+        _hide_and_keep(spec["hide"], spec["keep"], int(limits["tmpfs_bytes"]))
         _loopback_up()
         base = Path("/tmp")
     else:

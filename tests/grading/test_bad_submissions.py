@@ -62,19 +62,22 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             "except Exception as e:\n    print('NO GRADEBOOK', e)\n" + fc.CORRECT["square"])}, 5,
             "rewrites every score through sqlite3"),
         "read_hidden": ({**fc.CORRECT, "square": (
-            "import os, inspect\nhits = []\n"
-            "for base in ('/tmp', os.getcwd(), '/work', '/root', '/home'):\n"
-            "    for d, _, fs in os.walk(base):\n"
+            "import os, sys, inspect\nhits = []\n"
+            f"for base in ('/tmp', os.getcwd(), {c!r}, {str(fc.ROOT)!r}, '/work', '/root', '/home', '/var/tmp', '/dev/shm'):\n"
+            "    for d, dirs, fs in os.walk(base):\n"
+            "        dirs[:] = [x for x in dirs if not os.path.join(d, x).startswith((sys.prefix, sys.base_prefix))]  # Python\n"
             "        for f in fs:\n"
             "            try:\n                t = open(os.path.join(d, f), errors='ignore').read()\n"
             "            except OSError:\n                continue\n"
-            "            if 'HIDDEN' in t or 'square of integers' in t: hits.append(os.path.join(d, f))\n"
+            "            if 'square of ' + 'integers' in t: hits.append(os.path.join(d, f))\n"
             "print('HIDDEN FILES', hits)\n"
             "def square(x):\n"
-            "    src = ''.join(inspect.stack()[1].code_context or [])\n"
             "    import linecache\n"
-            "    whole = ''.join(linecache.getlines(inspect.stack()[1].filename))\n"
-            "    raise AssertionError('LEAK ' + whole)\n")}, 3, "reads hidden tests from the working folder and the kernel"),
+            "    caller = inspect.stack()[1].filename\n"
+            "    if 'ipykernel' in caller:  # called straight from the test cell: show its whole source\n"
+            "        raise AssertionError('LEAK ' + ''.join(linecache.getlines(caller)))\n"
+            "    return np.asarray(x) ** 2\n")}, 3,
+            "looks for hidden tests in files, then leaks the test cell's source (hidden part too) in an error"),
         "network": ({**fc.CORRECT, "square": (
             "import urllib.request\ntry:\n    urllib.request.urlopen('http://1.1.1.1', timeout=3); print('NET OPEN')\n"
             "except Exception as e:\n    print('NO NETWORK', type(e).__name__)\n" + fc.CORRECT["square"])}, 5,
@@ -191,9 +194,6 @@ def batch(tmp_path_factory):
     return course, table, report, before, after
 
 
-KNOWN_ISSUES = {"read_hidden", "infinite_loop"}  # scored 0 instead of 3 on the first run: under investigation
-
-
 def _grade(report, student):
     return next(g for g in report.grades if g.student == student)
 
@@ -203,17 +203,19 @@ def test_every_case_gets_its_expected_score(batch):
     course, table, report, _, _ = batch
     expected = {s: e for s, (_, e, _) in table.items()} | {s: e for s, (e, _) in STRUCTURAL.items()}
     got = {g.student: g.score for g in report.grades}
-    wrong = {s: (got.get(s), e) for s, e in expected.items() if got.get(s) != e and s not in KNOWN_ISSUES}
+    wrong = {s: (got.get(s), e) for s, e in expected.items() if got.get(s) != e}
     assert not wrong, f"(got, expected) per student: {wrong}"
-    assert all(got[s] <= 3 for s in KNOWN_ISSUES)  # never more than the honest part
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="known issue: after a timed-out/interrupted cell the later test also scored 0", strict=False)
-def test_known_issues_score_the_uncompromised_cell(batch):
+def test_wrong_answers_never_earn_the_square_points(batch):
+    """Every case whose `square` is wrong, missing or hostile scores 0 on square__test."""
     _, table, report, _, _ = batch
-    for s in KNOWN_ISSUES:
-        assert _grade(report, s).score == table[s][1], s
+    honest = {"correct", "sqlite_rewrite", "network", "kill_runner", "big_output", "stderr_correct"}
+    for s in table:
+        if s not in honest:
+            cells = {c.grade_id: c for c in _grade(report, s).cells}
+            assert cells["square__test"].score == 0, (s, cells["square__test"])
 
 
 @pytest.mark.slow
@@ -298,3 +300,86 @@ def test_feedback_never_shows_hidden_tests(batch):
         text = page.read_text()
         assert fc.HIDDEN_LINE not in text and "square of integers" not in text, page
         assert "BEGIN HIDDEN TESTS" not in text, page
+
+
+KILL_STUDENTS = ["blank", "correct", "wrong_floor"]  # graded in this (alphabetical) order
+
+
+def _rows(db_url: str, students: list[str]) -> dict:
+    return {k: v for k, v in grader.snapshot(db_url).items() if k.split("|")[1] in students}
+
+
+@pytest.mark.slow
+def test_killing_the_grader_and_rerunning_gives_the_same_gradebook(batch, tmp_path):
+    """`effcourse grade` is SIGKILLed after its first student, then re-run: the gradebook ends up
+    with the same rows as the uninterrupted corpus batch; submitted/ and other rows are untouched."""
+    import signal
+    import subprocess
+    import time
+
+    from nbgrader.api import Gradebook
+
+    ref_course, table, _, _, _ = batch
+    course = fc.make_course(tmp_path / "course")
+    rel = fc.release_notebook(course)
+    for s in KILL_STUDENTS:
+        fc.submit(course, s, fc.with_answers(rel, **table[s][0]))
+    db = f"sqlite:///{course / '.grading' / 'gradebook.db'}"
+    # a bystander with real grades in another assignment
+    grader.register_assignment(grader.Course(course), "hw0", {fc.NOTEBOOK: fc.source_notebook()})
+    with Gradebook(db) as gb:
+        gb.update_or_create_student("bystander")
+        gb.add_submission("hw0", "bystander")
+        gb.find_grade("square__test", fc.NOTEBOOK, "hw0", "bystander").auto_score = 1.5
+        gb.db.commit()
+    bystander = _rows(db, ["bystander"])
+    assert bystander, "the bystander's rows were not created"
+    submitted_before = tree_hash(course / ".grading" / "submitted")
+
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path),
+           "EFFCOURSE_COURSE_ROOT": str(course), "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "effcourse.cli", "grade", fc.ASSIGNMENT], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    seen, deadline = [], time.monotonic() + 240
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if line.startswith(f"{KILL_STUDENTS[0]} {fc.ASSIGNMENT}/"):
+                break
+            assert time.monotonic() < deadline, "".join(seen)[-3000:]
+        children: list[str] = []
+        while not children and time.monotonic() < deadline:  # wait for the next student's sandbox
+            time.sleep(0.2)
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert any(line.startswith(f"{KILL_STUDENTS[0]} ") for line in seen), "".join(seen)[-3000:]
+    assert not any(line.startswith(f"{KILL_STUDENTS[-1]} ") for line in seen), "the kill came too late"
+    partial = _rows(db, KILL_STUDENTS)
+    assert _rows(db, ["bystander"]) == bystander
+    assert children, "no sandbox was running when the grader was killed"
+    time.sleep(1)  # the killed grader's sandbox gets SIGKILL at once (PDEATHSIG), and its namespace with it
+
+    def running(pid: str) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
+    assert not [p for p in children if running(p)], "a sandbox outlived the killed grader"
+
+    report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course, limits=LIMITS, log=lambda s: None)
+    assert {g.student: g.score for g in report.grades} == {s: table[s][1] for s in KILL_STUDENTS}
+    ref_db = f"sqlite:///{ref_course / '.grading' / 'gradebook.db'}"
+    expected = _rows(ref_db, KILL_STUDENTS)
+    assert _rows(db, KILL_STUDENTS) == expected
+    assert partial != expected  # the kill really left the batch unfinished
+    assert _rows(db, ["bystander"]) == bystander
+    assert tree_hash(course / ".grading" / "submitted") == submitted_before
+    backups = sorted((course / ".grading" / "backups").glob("gradebook-*.db"))
+    assert len(backups) == 2  # one per run, the killed one included
+    for b in backups:
+        with sqlite3.connect(b) as con:
+            assert con.execute("select count(*) from student where id = 'bystander'").fetchone()[0] == 1
