@@ -3,6 +3,7 @@
 Example:
     $ effcourse validate chapters/ch02_compression/01_quantization_from_scratch.ipynb
     $ effcourse grade ch02_compression --student alice
+    $ effcourse grade ch02_compression --allow-unsandboxed   # trusted submissions, no root/unshare
 
 Taught in: INSTRUCTORS.md
 """
@@ -84,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
         root = os.environ.get("EFFCOURSE_COURSE_ROOT")
         kwargs = {"course_root": root} if root else {}
         report = grade_assignment(args.assignment, students=args.student, **kwargs,
-                                  allow_unsafe=bool(getattr(args, "unsafe", False)))
+                                  allow_unsafe=bool(getattr(args, "allow_unsandboxed", False)))
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -233,19 +233,21 @@ def register_assignment(course: Course, assignment: str, sources: dict[str, nbfo
 
 # ----------------------------------------------------------------------------- feedback
 def redact(text: str, hidden: list[str]) -> str:
-    """Remove any line of ``text`` that shows a line of the hidden tests.
+    """Remove any line of ``text`` that shows a line of the hidden tests (or their markers).
+
+    Line by line only: a submission that *encodes* the hidden source it read in its kernel (the
+    kernel executes the hidden tests, so it can) into an error message is not caught; see
+    INSTRUCTORS.md for why that does not help it score.
 
     Example:
         >>> redact("ok\\nassert f(3) == 27", ["assert f(3) == 27"])
         'ok\\n[hidden test]'
     """
-    if not hidden:
-        return text
     blob = "\n".join(hidden)
     out = []
     for line in text.splitlines():
         s = line.strip()
-        if any(h in line for h in hidden) or (len(s) >= 8 and s in blob):
+        if "HIDDEN TESTS" in line or any(h in line for h in hidden) or (len(s) >= 8 and s in blob):
             out.append("[hidden test]")
         else:
             out.append(line)
@@ -322,6 +324,28 @@ def _release_nb(course: Course, assignment: str, stem: str) -> nbformat.Notebook
     return nbformat.read(p, as_version=4) if p.exists() else None
 
 
+def run_reference(course: Course, assignment: str, stem: str, *, seed: str, limits: Limits | None = None,
+                  sandbox: bool = True) -> RunResult:
+    """Run the solution notebook ``stem`` (hidden tests included) the way submissions are run.
+
+    The result holds every code cell's status, the executed notebook, the values its tests
+    exported with this ``seed`` and the figures it recorded; :func:`grade_assignment` uses it as
+    the reference of a batch (pass it in ``references`` to reuse a run, e.g. in the course tests,
+    where it also serves as the strict execution check).
+
+    Example:
+        >>> run = run_reference(Course("."), "ch01_introduction", "01_efficiency_mental_model", seed="1")  # doctest: +SKIP
+        >>> [c["status"] for c in run.cells if c["status"] != "ok"]  # doctest: +SKIP
+        []
+
+    Taught in: INSTRUCTORS.md
+    """
+    source = nbformat.read(course.source / assignment / f"{stem}.ipynb", as_version=4)
+    nb, _ = nbs.rebuild(source, _release_nb(course, assignment, stem), source)
+    return run_notebook(nb, assignment=assignment, stem=stem, seed=seed, uid=UID_BASE, limits=limits or Limits(),
+                        course_root=course.root, sandbox=sandbox)
+
+
 def grade_assignment(
     assignment: str,
     *,
@@ -332,6 +356,7 @@ def grade_assignment(
     seed: str | None = None,
     sandbox: bool = True,
     allow_unsafe: bool = False,
+    references: dict[str, RunResult] | None = None,
     log: Callable[[str], None] = print,
 ) -> BatchReport:
     """Safely autograde every submission of ``assignment`` (see the module docstring).
@@ -349,7 +374,9 @@ def grade_assignment(
         limits: sandbox limits.
         seed: the run's seed for property tests (default: a fresh random one).
         sandbox: run each notebook in the sandbox (needs root and ``unshare``).
-        allow_unsafe: grade without a sandbox when it is unavailable (never for real classes).
+        allow_unsafe: grade without a sandbox when it is unavailable (``--allow-unsandboxed``; for
+            trusted submissions only: the kernel then runs as you, with your files and network).
+        references: solution runs already made with this ``seed`` (:func:`run_reference`), by notebook.
         log: where progress lines go.
 
     Returns:
@@ -370,13 +397,19 @@ def grade_assignment(
         ok, why = sandbox_available()
         if not ok:
             if not allow_unsafe:
-                raise GradingError(f"the grading sandbox is unavailable: {why}. Grade on a Linux machine as root "
-                                   "(e.g. a container or CI), or pass --unsafe for a trusted class only")
+                raise GradingError(
+                    f"the grading sandbox is unavailable: {why}. Submissions are untrusted code, so effcourse "
+                    "grades only inside it: run the grader as root on Linux with util-linux's `unshare` "
+                    "(e.g. `sudo make grade ASSIGNMENT=...`, or a container/CI job running as root; on "
+                    "Debian/Ubuntu `apt-get install util-linux iproute2`). For submissions you trust (your own "
+                    "tests, a class you know), `effcourse grade ASSIGNMENT --allow-unsandboxed` grades without it")
             log(f"WARNING: grading WITHOUT a sandbox: {why}")
             sandbox = False
     stems = _notebook_names(course, assignment)
     sources = {s: nbformat.read(course.source / assignment / f"{s}.ipynb", as_version=4) for s in stems}
     releases = {s: _release_nb(course, assignment, s) for s in stems}
+    if references and not seed:
+        raise GradingError("reference runs were given without their seed: pass seed=<the seed they ran with>")
     seed = seed or secrets.token_hex(8)
     report = BatchReport(assignment, seed)
 
@@ -396,8 +429,8 @@ def grade_assignment(
     references: dict[str, dict[str, np.ndarray]] = {}
     for stem in stems:
         nb, _ = nbs.rebuild(sources[stem], releases[stem], sources[stem])
-        run = run_notebook(nb, assignment=assignment, stem=stem, seed=seed, uid=UID_BASE,
-                           limits=limits, course_root=course.root, sandbox=sandbox)
+        run = (references or {}).get(stem) or run_reference(course, assignment, stem, seed=seed, limits=limits,
+                                                            sandbox=sandbox)
         report.reference[stem] = run
         graded = nbs.graded_cells(sources[stem])
         cells = score_run(graded, nb, run, None)

@@ -1,0 +1,59 @@
+"""``effcourse grade``: refuses clearly without the sandbox, grades with --allow-unsandboxed."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import fixture_course as fc  # noqa: E402
+
+from effcourse import cli  # noqa: E402
+from effcourse.grading import grader  # noqa: E402
+
+NO_SANDBOX = (False, "`unshare` (util-linux) is not installed")
+
+
+@pytest.fixture()
+def course_without_sandbox(tmp_path, monkeypatch):
+    """The fixture course's source only (no nbgrader release: the grader then takes the stubs from
+    the source, which does not matter for submissions that answer every exercise)."""
+    course = tmp_path / "course"
+    (course / "solutions" / fc.ASSIGNMENT).mkdir(parents=True)
+    rel = fc.source_notebook()
+    nbformat.write(rel, course / "solutions" / fc.ASSIGNMENT / f"{fc.NOTEBOOK}.ipynb")
+    fc.submit(course, "alice", fc.with_answers(rel, **fc.CORRECT))
+    fc.submit(course, "bob", fc.with_answers(rel, square="def square(x):\n    return np.floor(np.asarray(x) ** 2)\n",
+                                            mean_rows=fc.CORRECT["mean_rows"]))
+    monkeypatch.setenv("EFFCOURSE_COURSE_ROOT", str(course))
+    monkeypatch.setattr(grader, "sandbox_available", lambda: NO_SANDBOX)
+    return course
+
+
+def test_grade_refuses_without_the_sandbox_and_says_what_to_do(course_without_sandbox, capsys):
+    assert cli.main(["grade", fc.ASSIGNMENT]) == 1
+    err = capsys.readouterr().err
+    assert "sandbox is unavailable" in err and "unshare" in err
+    assert "as root" in err and "--allow-unsandboxed" in err
+    assert not (course_without_sandbox / ".grading" / "gradebook.db").exists()  # nothing was touched
+
+
+def test_grade_allow_unsandboxed_grades_the_batch(course_without_sandbox, capsys):
+    assert cli.main(["grade", fc.ASSIGNMENT, "--allow-unsandboxed"]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: grading WITHOUT a sandbox" in out
+    rows = {line.split()[0]: line.split()[2] for line in out.splitlines() if line.startswith(("alice ", "bob "))}
+    assert rows == {"alice": "5/5", "bob": "3/5"}, out[-2000:]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_without_sandbox / '.grading' / 'gradebook.db'}") as gb:
+        assert gb.find_submission(fc.ASSIGNMENT, "alice").score == 5
+        assert gb.find_submission(fc.ASSIGNMENT, "bob").score == 3
+
+
+def test_grade_unknown_assignment_lists_the_real_ones(course_without_sandbox, capsys):
+    assert cli.main(["grade", "hw9", "--allow-unsandboxed"]) == 1
+    err = capsys.readouterr().err
+    assert "no assignment 'hw9'" in err and "hw1" in err
