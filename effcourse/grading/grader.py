@@ -426,7 +426,7 @@ def grade_assignment(
     others_before = snapshot(course.db_url, exclude={(s, assignment) for s in students})
 
     # 1. the reference: each solution notebook, same seed, must pass every test
-    references: dict[str, dict[str, np.ndarray]] = {}
+    ref_exports: dict[str, dict[str, np.ndarray]] = {}
     for stem in stems:
         nb, _ = nbs.rebuild(sources[stem], releases[stem], sources[stem])
         run = (references or {}).get(stem) or run_reference(course, assignment, stem, seed=seed, limits=limits,
@@ -438,7 +438,7 @@ def grade_assignment(
         if not run.ok or bad:
             detail = run.message or "; ".join(f"{c.grade_id}: {c.message}" for c in bad)
             raise GradingError(f"the solution {assignment}/{stem} does not pass its own tests in the sandbox: {detail}")
-        references[stem] = run.exports
+        ref_exports[stem] = run.exports
         missing = [g["grade_id"] for g in graded if g["auto"] and not any(k.startswith(g["grade_id"] + "/") for k in run.exports)]
         if missing:
             log(f"WARNING: {assignment}/{stem}: test cells {missing} export no values (effcourse.check.export); "
@@ -469,7 +469,7 @@ def grade_assignment(
                     g.problems += [l for l in run.log if l.startswith("cell ")]
                 if not run.ok:
                     g.problems.append(run.message)
-                g.cells = score_run(nbs.graded_cells(sources[stem]), nb, run, references[stem])
+                g.cells = score_run(nbs.graded_cells(sources[stem]), nb, run, ref_exports[stem])
             student_grades.append(g)
             log(f"{student} {assignment}/{stem}: {g.score:g}/{g.max_score:g}"
                 + (f"  ({'; '.join(g.problems)[:300]})" if g.problems else ""))

@@ -140,6 +140,7 @@ def execute(
     max_restarts: int = 3,
     before_restart: Callable[[], None] | None = None,
     export_path: str | None = None,
+    after_cell: Callable[[int], None] | None = None,
     km_kwargs: dict[str, Any] | None = None,
 ) -> Execution:
     """Execute ``nb`` in place (outputs are written into its cells) and say what each cell did.
@@ -160,6 +161,8 @@ def execute(
         max_restarts: kernel restarts allowed before the remaining cells are skipped.
         before_restart: called before each restart (the sandbox kills leftover processes).
         export_path: the exported-values file; removed before a replay (the replay exports again).
+        after_cell: called with the cell's index after each code cell ran (ok, error, timeout or
+            death; not during silent replays): the sandbox takes each test cell's exported values then.
         km_kwargs: extra keyword arguments for the kernel manager.
 
     Returns:
@@ -270,6 +273,8 @@ def execute(
                 alive = restart("the kernel died", i)
             outcomes[i].seconds = round(time.monotonic() - t0, 3)
             outcomes[i].truncated = i in client.truncated_cells
+            if after_cell is not None:
+                after_cell(i)
     finally:
         stop_kernel()
     result.cells = [outcomes[i] for i in code_cells]

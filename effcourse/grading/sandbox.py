@@ -53,7 +53,7 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from effcourse.check import EXPORT_ENV, SEED_ENV
+from effcourse.check import EXPORT_ENV, SEED_ENV, TOLERANCE_PREFIX
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../effcourse
 WORK = "/tmp/work"
@@ -414,18 +414,40 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
     os.environ.update(env)
     os.environ["JUPYTER_PATH"] = str(runtime)
     nb = nbformat.reads(spec["notebook"], as_version=4)
+    # The exported values of a test cell are taken right after that cell ran: what later cells
+    # write into the file (the kernel can write it) never counts.
+    test_ids = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(nb.cells) if _is_test_cell(c)}
+    max_export = int(limits["result_bytes"]) // 2
+    captured: dict[str, np.ndarray] = {}
+    capture_problems: list[str] = []
+
+    def after_cell(index: int) -> None:
+        gid = test_ids.get(index)
+        if gid is None:
+            return
+        for key in [k for k in captured if _export_owner(k) == gid]:
+            del captured[key]
+        try:
+            values = read_exports(_read_regular_file(export_path, max_export), max_bytes=max_export)
+        except ValueError as exc:
+            capture_problems.append(f"{gid}: {exc}")
+            return
+        captured.update({k: v for k, v in values.items() if _export_owner(k) == gid})
+
     execution = runner.execute(
         nb, cwd=str(cwd), kernel_name=kernel_name, cell_timeout=float(limits["cell_timeout"]),
         cell_output_bytes=int(limits["cell_output_bytes"]), total_output_bytes=int(limits["total_output_bytes"]),
         max_restarts=int(limits["max_restarts"]),
         before_restart=(lambda: _kill_uid(uid)) if sandbox else None, export_path=str(export_path),
+        after_cell=after_cell,
     )
     if sandbox:
         _kill_uid(uid)
-    exports = b""
-    if export_path.is_file() and not export_path.is_symlink():
-        with open(export_path, "rb") as fh:
-            exports = fh.read(int(limits["result_bytes"]) // 2 + 1)
+    execution.log += [f"exported values unreadable after {p}" for p in capture_problems]
+    buf = io.BytesIO()
+    if captured:
+        np.savez(buf, **captured)
+    exports = buf.getvalue()
     results: dict[str, Any] = {}
     rfile = work / ".results" / spec["assignment"] / f"{spec['stem']}.json"
     if rfile.is_file() and not rfile.is_symlink() and rfile.stat().st_size < 1_000_000:
@@ -438,6 +460,38 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(base, ignore_errors=True)
     return {**execution.to_json(), "notebook": nbformat.writes(nb),
             "exports": base64.b64encode(exports).decode(), "results": results}
+
+
+def _is_test_cell(cell: Any) -> bool:
+    m = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(m.get("grade")) and not m.get("solution") and bool(m.get("grade_id"))
+
+
+def _export_owner(key: str) -> str:
+    """The test cell a value was exported for: ``"<grade_id>/<what>"`` (or its tolerance entry)."""
+    if key.startswith(TOLERANCE_PREFIX):
+        key = key[len(TOLERANCE_PREFIX):]
+    return key.split("/", 1)[0]
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of ``path`` if it is a regular file (no symlink, FIFO or device)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"the exported values are larger than {limit} bytes")
+    return data
 
 
 def _main() -> int:

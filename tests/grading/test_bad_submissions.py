@@ -43,6 +43,20 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             "import effcourse.check as chk\nchk.export = lambda *a, **k: None\nchk.close = lambda *a, **k: None\n"
             "chk.equal = lambda *a, **k: None\ndef square(x):\n    return np.zeros(np.shape(x))\n")}, 0,
             "disables export and checks (every re-checked cell then loses)"),
+        "rewrite_exports": ({"square": (
+            "import effcourse.check as chk\n"
+            "for f in ('close', 'equal', 'is_type', 'shape', 'dtype'):\n"
+            "    setattr(chk, f, lambda *a, **k: None)\n"
+            "def square(x):\n    return np.zeros(np.shape(x))\n"),
+            "mean_rows": (
+            "import os\n"
+            "p = os.environ.get('EFFCOURSE_CHECK_EXPORT', '')\n"
+            "if os.path.exists(p):  # after square__test ran: put right values where its wrong ones were\n"
+            "    d = dict(np.load(p))\n"
+            "    d['square__test/y'], d['square__test/z'] = x ** 2, z ** 2\n"
+            "    np.savez(p, **d)\n    print('REWROTE EXPORTS')\n"
+            + fc.CORRECT["mean_rows"])}, 3,
+            "disables the checks, then rewrites the exported values of the earlier test with right ones"),
         "always_eq": ({**fc.CORRECT, "square": (
             "class Yes(np.ndarray):\n    def __eq__(self, o): return np.True_\n"
             "def square(x):\n    return np.zeros(np.shape(x)).view(Yes)\n")}, 3, "array whose __eq__ is always true"),

@@ -57,3 +57,20 @@ def test_grade_unknown_assignment_lists_the_real_ones(course_without_sandbox, ca
     assert cli.main(["grade", "hw9", "--allow-unsandboxed"]) == 1
     err = capsys.readouterr().err
     assert "no assignment 'hw9'" in err and "hw1" in err
+
+
+def test_given_reference_runs_are_reused_not_run_again(course_without_sandbox, monkeypatch):
+    course = grader.Course(course_without_sandbox)
+    ref = grader.run_reference(course, fc.ASSIGNMENT, fc.NOTEBOOK, seed="s1", sandbox=False)
+    assert ref.ok and all(c["status"] == "ok" for c in ref.cells)
+    with pytest.raises(grader.GradingError, match="without their seed"):
+        grader.grade_assignment(fc.ASSIGNMENT, course_root=course.root, references={fc.NOTEBOOK: ref}, sandbox=False)
+
+    def again(*args, **kwargs):
+        raise AssertionError("the solution was run again although its reference run was given")
+
+    monkeypatch.setattr(grader, "run_reference", again)
+    report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course.root, seed="s1", references={fc.NOTEBOOK: ref},
+                                     sandbox=False, log=lambda s: None)
+    assert report.reference[fc.NOTEBOOK] is ref
+    assert {g.student: g.score for g in report.grades} == {"alice": 5, "bob": 3}
