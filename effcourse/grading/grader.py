@@ -11,7 +11,8 @@ For one assignment, :func:`grade_assignment`:
    become the reference of this run;
 3. for each student, for each notebook: reads the submission defensively, rebuilds it on the
    trusted source (:func:`effcourse.grading.notebooks.rebuild`), runs it in its own sandbox
-   (its own process tree, user id, limits, no network, no course folder), and scores each test
+   (its own process tree, user id, limits, no network, no course folder) up to its last graded
+   cell (later cells cannot change a score, so they are not run), and scores each test
    cell: full points only when the cell ran without error **and** every value its test exported
    matches the solution's value for the same inputs (read with ``allow_pickle=False``), else 0;
 4. writes the student's grades in one transaction, the executed notebook (outputs capped) to
@@ -463,7 +464,7 @@ def grade_assignment(
                 nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
                 g.problems += notes
                 run = run_notebook(nb, assignment=assignment, stem=stem, seed=seed, uid=UID_BASE + 1 + k,
-                                   limits=limits, course_root=course.root, sandbox=sandbox)
+                                   limits=limits, course_root=course.root, sandbox=sandbox, upto_last_graded=True)
                 g.run, g.seconds = run, run.seconds
                 if run.log:
                     g.problems += [l for l in run.log if l.startswith("cell ")]

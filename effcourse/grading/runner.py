@@ -141,6 +141,7 @@ def execute(
     before_restart: Callable[[], None] | None = None,
     export_path: str | None = None,
     after_cell: Callable[[int], None] | None = None,
+    last_cell: int | None = None,
     km_kwargs: dict[str, Any] | None = None,
 ) -> Execution:
     """Execute ``nb`` in place (outputs are written into its cells) and say what each cell did.
@@ -163,6 +164,8 @@ def execute(
         export_path: the exported-values file; removed before a replay (the replay exports again).
         after_cell: called with the cell's index after each code cell ran (ok, error, timeout or
             death; not during silent replays): the sandbox takes each test cell's exported values then.
+        last_cell: run only the code cells up to this cell index (the later ones are not executed
+            and get no outcome); None runs them all.
         km_kwargs: extra keyword arguments for the kernel manager.
 
     Returns:
@@ -178,7 +181,7 @@ def execute(
         resources={"metadata": {"path": cwd}}, cell_output_bytes=cell_output_bytes,
         total_output_bytes=total_output_bytes,
     )
-    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (last_cell is None or i <= last_cell)]
     done: list[int] = []  # code cells run so far in this kernel, in order, that did not kill it
     outcomes: dict[int, CellOutcome] = {}
 

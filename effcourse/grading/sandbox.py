@@ -163,6 +163,7 @@ def run_notebook(
     course_root: str | os.PathLike[str] | None = None,
     sandbox: bool = True,
     extra_env: dict[str, str] | None = None,
+    upto_last_graded: bool = False,
 ) -> RunResult:
     """Execute ``nb`` in a sandbox and return what it reported.
 
@@ -181,6 +182,8 @@ def run_notebook(
         course_root: the folder to hide (default: the folder above the ``effcourse`` package).
         sandbox: False runs the same runner without namespaces (for tests of the plain path).
         extra_env: more environment variables for the kernel.
+        upto_last_graded: stop after the last graded cell (the cells after it cannot change a
+            score; the grader does this for submissions, never for the solution's reference run).
 
     Returns:
         A :class:`RunResult`; ``ok`` is False when the sandbox itself failed (``message`` says why).
@@ -202,6 +205,7 @@ def run_notebook(
         "python": sys.executable,
         "env": {**_kernel_env_passthrough(), **(extra_env or {})},
         "sandbox": bool(sandbox),
+        "upto_last_graded": bool(upto_last_graded),
     }
     cmd = [sys.executable, "-m", "effcourse.grading.sandbox"]
     if sandbox:
@@ -434,8 +438,12 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
             return
         captured.update({k: v for k, v in values.items() if _export_owner(k) == gid})
 
+    last_cell = None
+    if spec.get("upto_last_graded"):
+        graded = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        last_cell = max(graded, default=-1)
     execution = runner.execute(
-        nb, cwd=str(cwd), kernel_name=kernel_name, cell_timeout=float(limits["cell_timeout"]),
+        nb, cwd=str(cwd), kernel_name=kernel_name, cell_timeout=float(limits["cell_timeout"]), last_cell=last_cell,
         cell_output_bytes=int(limits["cell_output_bytes"]), total_output_bytes=int(limits["total_output_bytes"]),
         max_restarts=int(limits["max_restarts"]),
         before_restart=(lambda: _kill_uid(uid)) if sandbox else None, export_path=str(export_path),

@@ -58,3 +58,10 @@ def test_restarts_are_bounded(tmp_path):
     run = runner.execute(nb, cwd=str(tmp_path), cell_timeout=20, max_restarts=0)
     assert run.cells[0].status == "died"
     assert [c.status for c in run.cells[1:]] == ["skipped", "skipped"]
+
+
+def test_last_cell_stops_execution_there(tmp_path):
+    nb = _nb("x = 1", "print('graded', x)", "print('after the last graded cell')")
+    run = runner.execute(nb, cwd=str(tmp_path), cell_timeout=20, last_cell=1)
+    assert [c.index for c in run.cells] == [0, 1]
+    assert _text(nb.cells[1]) == "graded 1\n" and nb.cells[2].outputs == []
