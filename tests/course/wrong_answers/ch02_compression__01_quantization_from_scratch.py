@@ -33,7 +33,7 @@ def _quantize(body: str) -> str:
     return _QUANTIZE_TEMPLATE.format(body=body).strip("\n")
 
 
-WRONG_ANSWERS = [
+_ALL = [
     # floor instead of round: errors up to a whole step, always downwards
     dict(cell="quantize", source=_quantize('''\
     q = np.floor(np.asarray(x, dtype=np.float64) / scale) + zero_point
@@ -139,3 +139,10 @@ def per_channel_quantize(w, bits, axis=-1):
     return q, np.full(w.shape[axis], scale, dtype=np.float32)''',
          loses=["per_channel__test"]),
 ]
+
+# The course suite grades a few of these through the sandbox (each is a full notebook run); the rest
+# are kept as documented plausible mistakes. Chosen: floor instead of round, modifying the
+# caller's array, per-channel scales over the wrong axis.
+_GRADED = (0, 3, 8)
+WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
+MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]

@@ -111,6 +111,6 @@ def tflite_accuracy(tflite_model, x, y):
 '''),
 ]
 
-_GRADED = (1, 2, 5, 6, 7, 11)
+_GRADED = (1, 5)  # a wrong representative dataset; a missing zero point (each costs a sandboxed run)
 WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
 MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]
