@@ -229,6 +229,19 @@ def graded_cells(source: nbformat.NotebookNode) -> list[dict[str, Any]]:
     return out
 
 
+def _split_hidden(cell_source: str) -> tuple[list[str], list[str]]:
+    """A test cell's lines outside and inside its hidden-test blocks (markers dropped)."""
+    visible, hidden_part, hidden = [], [], False
+    for line in cell_source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "### END HIDDEN TESTS" in line:
+            hidden = False
+        else:
+            (hidden_part if hidden else visible).append(line)
+    return visible, hidden_part
+
+
 def visible_source(cell_source: str) -> str:
     """A test cell's source without its hidden part (what the learner may see).
 
@@ -236,29 +249,9 @@ def visible_source(cell_source: str) -> str:
         >>> visible_source("a\\n### BEGIN HIDDEN TESTS\\nb\\n### END HIDDEN TESTS\\nc")
         'a\\nc'
     """
-    out, hidden = [], False
-    for line in cell_source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            hidden = True
-            continue
-        if "### END HIDDEN TESTS" in line:
-            hidden = False
-            continue
-        if not hidden:
-            out.append(line)
-    return "\n".join(out)
+    return "\n".join(_split_hidden(cell_source)[0])
 
 
 def hidden_lines(cell_source: str) -> list[str]:
     """The meaningful lines of a test cell's hidden part (for redacting feedback)."""
-    lines, hidden = [], False
-    for line in cell_source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            hidden = True
-            continue
-        if "### END HIDDEN TESTS" in line:
-            hidden = False
-            continue
-        if hidden and len(line.strip()) >= 6:
-            lines.append(line.strip())
-    return lines
+    return [line.strip() for line in _split_hidden(cell_source)[1] if len(line.strip()) >= 6]
