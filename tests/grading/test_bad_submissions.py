@@ -77,9 +77,10 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             "rewrites every score through sqlite3"),
         "read_hidden": ({**fc.CORRECT, "square": (
             "import os, sys, inspect\nhits = []\n"
-            f"for base in ('/tmp', os.getcwd(), {c!r}, {str(fc.ROOT)!r}, '/work', '/root', '/home', '/var/tmp', '/dev/shm'):\n"
+            f"for base in ('/tmp', os.getcwd(), {c!r}, os.path.dirname({c!r}), {str(fc.ROOT)!r}, '/root', '/home', '/var/tmp', '/dev/shm'):\n"
             "    for d, dirs, fs in os.walk(base):\n"
-            "        dirs[:] = [x for x in dirs if not os.path.join(d, x).startswith((sys.prefix, sys.base_prefix))]  # Python\n"
+            "        dirs[:] = [x for x in dirs if x not in ('.venv', 'site-packages', '.git')\n"
+            "                   and not os.path.join(d, x).startswith((sys.prefix, sys.base_prefix))]  # Python\n"
             "        for f in fs:\n"
             "            try:\n                t = open(os.path.join(d, f), errors='ignore').read()\n"
             "            except OSError:\n                continue\n"
