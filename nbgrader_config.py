@@ -6,9 +6,10 @@ them is one assignment: ``ch01_introduction``, ``ch02_compression``, ...
 Grading folders (``submitted/``, ``autograded/``, ``feedback/``) and the gradebook
 live in ``.grading/`` by default and are never committed (see INSTRUCTORS.md).
 """
+
 import os
 
-c = get_config()  # noqa: F821  (provided by nbgrader)
+c = get_config()
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "effcourse"

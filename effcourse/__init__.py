@@ -12,6 +12,7 @@ the top of every notebook::
 Submodules (``effcourse.data``, ``effcourse.measure``, ``effcourse.report``, ...) are imported
 lazily on first use, so ``import effcourse`` stays cheap.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,8 +26,22 @@ if "tensorflow" not in sys.modules:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 _SUBMODULES = {
-    "augmentation", "check", "cli", "clustering", "compat", "data", "deploy", "distillation",
-    "grading", "measure", "plots", "progress", "pruning", "quantization", "report",
+    "augmentation",
+    "check",
+    "cli",
+    "clustering",
+    "compat",
+    "data",
+    "deploy",
+    "distillation",
+    "grading",
+    "sealed",
+    "measure",
+    "plots",
+    "progress",
+    "pruning",
+    "quantization",
+    "report",
 }
 
 __all__ = ["setup", "__version__", *sorted(_SUBMODULES)]
@@ -97,7 +112,9 @@ def setup(seed: int = 42, *, deterministic: bool = True, quiet: bool = True, sty
         except ImportError:  # absl ships with TensorFlow; keep going without it
             pass
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(tf_keras|tensorflow|tensorflow_model_optimization)")
+        warnings.filterwarnings(
+            "ignore", category=UserWarning, module=r"(tf_keras|tensorflow|tensorflow_model_optimization)"
+        )
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()

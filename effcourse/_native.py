@@ -5,13 +5,14 @@ delegate" line bypass Python's ``sys.stderr``: Jupyter shows them as red output,
 Validate button counts any stderr in a graded cell as a failure. Helpers that trigger such output
 run it inside :func:`fd2_captured`, which keeps the text for error messages.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ itself still cannot earn the points (see INSTRUCTORS.md, "Security model").
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,14 +32,27 @@ import numbers
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "is_type", "shape", "dtype", "equal", "close", "at_least", "at_most", "between",
-    "not_modified", "rng", "export", "SEED_ENV", "EXPORT_ENV", "TOLERANCE_PREFIX",
+    "is_type",
+    "shape",
+    "dtype",
+    "equal",
+    "close",
+    "at_least",
+    "at_most",
+    "between",
+    "not_modified",
+    "rng",
+    "export",
+    "SEED_ENV",
+    "EXPORT_ENV",
+    "TOLERANCE_PREFIX",
 ]
 
 SEED_ENV = "EFFCOURSE_CHECK_SEED"
@@ -204,7 +218,12 @@ def shape(actual: Any, expected_shape: tuple[int | None, ...], *, name: str = "r
     expected = tuple(expected_shape)
     got = _shape_of(actual, name)
     if len(got) != len(expected) or any(e is not None and int(e) != g for e, g in zip(expected, got)):
-        shown = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        shown = (
+            "("
+            + ", ".join("any" if e is None else str(e) for e in expected)
+            + ("," if len(expected) == 1 else "")
+            + ")"
+        )
         hint = ""
         if len(got) == len(expected) + 1 and got[-1] == 1:
             hint = " (an extra axis of size 1: try .squeeze(-1) or .reshape(-1))"
@@ -237,8 +256,10 @@ def dtype(actual: Any, expected_dtype: Any, *, name: str = "result") -> None:
     want = np.dtype(expected_dtype)
     raw = getattr(actual, "dtype", None)
     if raw is None:
-        _fail(f"{name} should be a NumPy array with dtype {want}, got a {_type_name(type(actual))} "
-              "(convert with np.asarray(...))")
+        _fail(
+            f"{name} should be a NumPy array with dtype {want}, got a {_type_name(type(actual))} "
+            "(convert with np.asarray(...))"
+        )
     try:
         got = np.dtype(getattr(raw, "as_numpy_dtype", raw))
     except TypeError:
@@ -373,8 +394,9 @@ def _numeric_array(value: Any, name: str, *, expected: bool) -> np.ndarray:
     raise AssertionError  # unreachable
 
 
-def close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 0.0, equal_nan: bool = True,
-          name: str = "result") -> None:
+def close(
+    actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 0.0, equal_nan: bool = True, name: str = "result"
+) -> None:
     """Check numbers or arrays agree within ``|actual - expected| <= atol + rtol * |expected|``.
 
     The type is checked first (an array where an array is expected, a number where a number
@@ -425,8 +447,10 @@ def close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 0.0, 
         where = tuple(int(i) for i in idx[0]) if a64.ndim else ()
         n_nan = int(a_nan.sum())
         where_s = f" at index {where[0] if len(where) == 1 else where}" if where else ""
-        _fail(f"{name} has NaN where it should not (or misses a NaN){where_s}: {n_nan} NaN in the result, "
-              f"{int(e_nan.sum())} expected; look for 0/0, log of 0 or an overflow")
+        _fail(
+            f"{name} has NaN where it should not (or misses a NaN){where_s}: {n_nan} NaN in the result, "
+            f"{int(e_nan.sum())} expected; look for 0/0, log of 0 or an overflow"
+        )
     finite = np.isfinite(e64) & np.isfinite(a64)
     inf_mismatch = ~finite & ~a_nan & (a64 != e64)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -441,11 +465,15 @@ def close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 0.0, 
             i = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), err.shape))
             worst = f"the largest error is {_fmt(float(err[i]))}"
         if a64.ndim == 0:
-            _fail(f"{name} is {_fmt(a[()])}, expected {_fmt(e[()])} (error {_fmt(float(err))}; "
-                  f"allowed atol={_fmt(atol)}, rtol={_fmt(rtol)})")
+            _fail(
+                f"{name} is {_fmt(a[()])}, expected {_fmt(e[()])} (error {_fmt(float(err))}; "
+                f"allowed atol={_fmt(atol)}, rtol={_fmt(rtol)})"
+            )
         where_s = str(i[0]) if len(i) == 1 else str(i)
-        _fail(f"{name} is not close enough: {n} of {a.size} values differ by more than atol={_fmt(atol)}, "
-              f"rtol={_fmt(rtol)}; {worst} at index {where_s} (got {_fmt(a[i])}, expected {_fmt(e[i])})")
+        _fail(
+            f"{name} is not close enough: {n} of {a.size} values differ by more than atol={_fmt(atol)}, "
+            f"rtol={_fmt(rtol)}; {worst} at index {where_s} (got {_fmt(a[i])}, expected {_fmt(e[i])})"
+        )
 
 
 def at_least(value: Any, minimum: float, *, name: str = "accuracy") -> None:
@@ -565,15 +593,21 @@ def not_modified(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except (TypeError, ValueError):
         values = [*args, *kwargs.values()]
         labels = [f"argument {i + 1}" for i in range(len(args))] + list(kwargs)
-    watched = [(lab, arr, arr.copy(), arr.shape, arr.dtype)
-               for label, v in zip(labels, values) for lab, arr in _arrays_in(v, label)]
+    watched = [
+        (lab, arr, arr.copy(), arr.shape, arr.dtype)
+        for label, v in zip(labels, values)
+        for lab, arr in _arrays_in(v, label)
+    ]
     result = fn(*args, **kwargs)
     for lab, arr, before, shp, dt in watched:
-        changed = arr.shape != shp or arr.dtype != dt or not np.array_equal(
-            arr, before, equal_nan=before.dtype.kind in "fc")
+        changed = (
+            arr.shape != shp or arr.dtype != dt or not np.array_equal(arr, before, equal_nan=before.dtype.kind in "fc")
+        )
         if changed:
-            _fail(f"your function changed its input {lab} in place; work on a copy (e.g. {lab.split('[')[0]} = "
-                  f"{lab.split('[')[0]}.copy()) or use operations that return new arrays (x = x * 2, not x *= 2)")
+            _fail(
+                f"your function changed its input {lab} in place; work on a copy (e.g. {lab.split('[')[0]} = "
+                f"{lab.split('[')[0]}.copy()) or use operations that return new arrays (x = x * 2, not x *= 2)"
+            )
     return result
 
 
@@ -615,7 +649,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise AssertionError(f"the checked values file {path} is damaged ({exc}); restart the kernel and run all cells") from exc
+        raise AssertionError(
+            f"the checked values file {path} is damaged ({exc}); restart the kernel and run all cells"
+        ) from exc
 
 
 def export(name: str, value: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> None:
@@ -651,8 +687,10 @@ def export(name: str, value: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> 
     except (ValueError, TypeError) as exc:
         raise AssertionError(f"{name.split('/')[-1]} cannot be checked: {exc}") from exc
     if arr.dtype.kind not in "biufcUS":
-        raise AssertionError(f"{name.split('/')[-1]} should hold numbers, bools or strings, "
-                             f"got {_type_name(type(value))} (dtype {arr.dtype})")
+        raise AssertionError(
+            f"{name.split('/')[-1]} should hold numbers, bools or strings, "
+            f"got {_type_name(type(value))} (dtype {arr.dtype})"
+        )
     if not target:
         return
     path = Path(target)

@@ -3,6 +3,7 @@
 Example:
     $ effcourse validate chapters/ch02_compression/01_quantization_from_scratch.ipynb
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="safely autograde every submission of an assignment")
     p.add_argument("assignment")
     p.add_argument("--student", action="append", help="grade only these students (repeatable)")
-    p.add_argument("--allow-unsandboxed", action="store_true",
-                   help="grade without the sandbox when it is unavailable (no root or unshare); "
-                        "only for submissions you trust")
+    p.add_argument(
+        "--allow-unsandboxed",
+        action="store_true",
+        help="grade without the sandbox when it is unavailable (no root or unshare); only for submissions you trust",
+    )
     args = parser.parse_args(argv)
 
     if args.command in ("chapters", "results"):

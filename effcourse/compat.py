@@ -7,6 +7,7 @@ with tensorflow-model-optimization)::
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ Example:
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT = 600
@@ -68,13 +70,23 @@ def generate_student_notebooks(out_dir: Path, root: Path = ROOT) -> Path:
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="effcourse-generate-") as tmp:
         scratch = Path(tmp)
-        shutil.copytree(root / "solutions", scratch / "solutions",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            root / "solutions",
+            scratch / "solutions",
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
         shutil.copy2(root / "nbgrader_config.py", scratch / "nbgrader_config.py")
         for a in assignments(root):
-            cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force",
-                   f"--CourseDirectory.root={scratch}",
-                   f"--CourseDirectory.db_url=sqlite:///{scratch / 'gradebook.db'}"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "nbgrader",
+                "generate_assignment",
+                a,
+                "--force",
+                f"--CourseDirectory.root={scratch}",
+                f"--CourseDirectory.db_url=sqlite:///{scratch / 'gradebook.db'}",
+            ]
             proc = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, env=tool_env())
             if proc.returncode != 0:
                 raise RuntimeError(f"nbgrader generate_assignment {a} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -83,8 +95,7 @@ def generate_student_notebooks(out_dir: Path, root: Path = ROOT) -> Path:
 
 
 def _committed(path: Path, root: Path) -> bytes | None:
-    proc = subprocess.run(["git", "show", f"HEAD:{path.relative_to(root).as_posix()}"], cwd=root,
-                          capture_output=True)
+    proc = subprocess.run(["git", "show", f"HEAD:{path.relative_to(root).as_posix()}"], cwd=root, capture_output=True)
     return proc.stdout if proc.returncode == 0 else None
 
 
@@ -162,14 +173,23 @@ def execute_notebook(path: Path, workdir: Path, results_dir: Path, *, timeout: i
 
     path = Path(path)
     chapter_copy = Path(workdir) / path.parent.name
-    shutil.copytree(path.parent, chapter_copy, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(path.parent, chapter_copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     copy = chapter_copy / path.name
     nb = nbformat.read(copy, as_version=4)
-    with _environ(EFFCOURSE_NOTEBOOK=str(copy), EFFCOURSE_RESULTS_DIR=str(results_dir),
-                  EFFCOURSE_DATA="offline", EFFCOURSE_QUIET="1", MPLBACKEND="Agg"):
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(chapter_copy)}})
+    with _environ(
+        EFFCOURSE_NOTEBOOK=str(copy),
+        EFFCOURSE_RESULTS_DIR=str(results_dir),
+        EFFCOURSE_DATA="offline",
+        EFFCOURSE_QUIET="1",
+        MPLBACKEND="Agg",
+    ):
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(chapter_copy)}},
+        )
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start
@@ -192,10 +212,17 @@ def record_results(root: Path = ROOT) -> int:
             print(f"{nb.relative_to(root)}: {run.seconds:.1f} s, {status}")
             for e in run.errors:
                 print("   ", e)
-    text = ["# Recorded figures", "",
-            "Written by `make results`, which executes every solution notebook offline on this machine.", "",
-            "| notebook | execution time | status |", "|---|---|---|", *rows, "",
-            report.results_table(results_dir)]
+    text = [
+        "# Recorded figures",
+        "",
+        "Written by `make results`, which executes every solution notebook offline on this machine.",
+        "",
+        "| notebook | execution time | status |",
+        "|---|---|---|",
+        *rows,
+        "",
+        report.results_table(results_dir),
+    ]
     (results_dir / "README.md").write_text("\n".join(text))
     return failures
 

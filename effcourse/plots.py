@@ -7,10 +7,12 @@ Every function returns matplotlib objects and never calls ``plt.show()`` (Jupyte
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +85,7 @@ def pareto_front(costs: Sequence[float], qualities: Sequence[float]) -> list[int
     return sorted(front, key=lambda i: (c[i], -q[i], i))
 
 
-def _records(points: Any) -> "Any":
+def _records(points: Any) -> Any:
     import pandas as pd
 
     if isinstance(points, pd.DataFrame):
@@ -141,8 +143,10 @@ def tradeoff(
         raise ValueError("there are no points to plot")
     for column in (x, y) + ((label,) if label is not None else ()):
         if column not in table.columns:
-            raise ValueError(f"points have no column {column!r}; they have {list(table.columns)} "
-                             f"(choose with x=..., y=..., label=...)")
+            raise ValueError(
+                f"points have no column {column!r}; they have {list(table.columns)} "
+                f"(choose with x=..., y=..., label=...)"
+            )
     xs = table[x].to_numpy(dtype=float)
     ys = table[y].to_numpy(dtype=float)
     front = pareto_front(xs, ys)

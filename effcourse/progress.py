@@ -8,10 +8,12 @@ Set ``EFFCOURSE_QUIET=1`` (or ``CI=true``, as CI does) to silence every bar.
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

@@ -22,6 +22,7 @@ Codes are ``np.uint8`` (asymmetric) or ``np.int8`` (symmetric) for up to 8 bits,
 
 Taught in: chapters/ch02_compression/01_quantization_from_scratch
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,18 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "code_range", "code_dtype", "affine_params", "quantize", "dequantize", "fake_quantize",
-    "per_channel_quantize", "per_channel_dequantize", "pack_bits", "unpack_bits", "mse", "psnr",
+    "code_range",
+    "code_dtype",
+    "affine_params",
+    "quantize",
+    "dequantize",
+    "fake_quantize",
+    "per_channel_quantize",
+    "per_channel_dequantize",
+    "pack_bits",
+    "unpack_bits",
+    "mse",
+    "psnr",
 ]
 
 MAX_BITS = 16
@@ -44,8 +55,11 @@ def _check_bits(bits: Any, symmetric: bool) -> int:
         kind = "symmetric" if symmetric else "asymmetric"
         raise ValueError(
             f"bits must be an int from {lowest} to {MAX_BITS} for {kind} quantization, got {bits!r}"
-            + (" (1 bit leaves no code besides 0 in the symmetric scheme; use symmetric=False)"
-               if symmetric and bits == 1 else "")
+            + (
+                " (1 bit leaves no code besides 0 in the symmetric scheme; use symmetric=False)"
+                if symmetric and bits == 1
+                else ""
+            )
         )
     return int(bits)
 
@@ -156,8 +170,9 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _quantize_with(x: np.ndarray, scale: float | np.ndarray, zero_point: int | np.ndarray,
-                   q_min: int, q_max: int, dtype: np.dtype) -> np.ndarray:
+def _quantize_with(
+    x: np.ndarray, scale: float | np.ndarray, zero_point: int | np.ndarray, q_min: int, q_max: int, dtype: np.dtype
+) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         q = np.round(x / scale) + zero_point
     return np.clip(q, q_min, q_max).astype(dtype)
@@ -193,8 +208,9 @@ def quantize(x: Any, bits: int, x_min: float, x_max: float, *, symmetric: bool =
     """
     scale, zero_point = affine_params(x_min, x_max, bits, symmetric=symmetric)
     q_min, q_max = code_range(bits, symmetric=symmetric)
-    return _quantize_with(_as_float_array(x, "x"), scale, zero_point, q_min, q_max,
-                          code_dtype(bits, symmetric=symmetric))
+    return _quantize_with(
+        _as_float_array(x, "x"), scale, zero_point, q_min, q_max, code_dtype(bits, symmetric=symmetric)
+    )
 
 
 def dequantize(q: Any, bits: int, x_min: float, x_max: float, *, symmetric: bool = False) -> np.ndarray:
@@ -243,8 +259,9 @@ def _check_codes(q: Any, q_min: int, q_max: int) -> np.ndarray:
     return codes
 
 
-def fake_quantize(x: Any, bits: int, x_min: float | None = None, x_max: float | None = None, *,
-                  symmetric: bool = False) -> np.ndarray:
+def fake_quantize(
+    x: Any, bits: int, x_min: float | None = None, x_max: float | None = None, *, symmetric: bool = False
+) -> np.ndarray:
     """Quantize then dequantize: what ``x`` looks like after a round trip through ``bits`` bits.
 
     The range defaults to ``x``'s own minimum and maximum.
@@ -427,7 +444,7 @@ def unpack_bits(data: bytes, bits: int, count: int) -> np.ndarray:
     if len(data) < needed:
         raise ValueError(f"{count} codes of {bits} bits need {needed} bytes, got {len(data)}")
     planes = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[: count * bits].reshape(count, bits)
-    weights = (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
+    weights = 1 << np.arange(bits - 1, -1, -1, dtype=np.int64)
     return (planes.astype(np.int64) @ weights).astype(code_dtype(bits))
 
 

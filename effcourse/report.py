@@ -16,6 +16,7 @@ figures from an older run never mix with new ones.
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -138,7 +139,7 @@ def record(key: str, value: Any) -> Any:
         data: dict[str, Any] = {
             "_meta": {
                 "notebook": nb.name,
-                "recorded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "recorded_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "data_source": os.environ.get("EFFCOURSE_DATA", "offline"),
             }
         }

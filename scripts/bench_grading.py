@@ -9,6 +9,7 @@ sandbox). Not a test: the numbers depend on the machine and its load.
 Example:
     $ .venv/bin/python scripts/bench_grading.py ch02_compression -n 3
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,14 +59,23 @@ def bench_safe(base: Path, assignment: str, students: list[str]) -> dict:
     if not sandboxed:
         print(f"note: no sandbox here ({why}); the safe path runs unsandboxed")
     t0 = time.monotonic()
-    report = grader.grade_assignment(assignment, course_root=root, limits=sandbox.Limits(cell_timeout=600),
-                                     allow_unsafe=not sandboxed, log=lambda s: None)
+    report = grader.grade_assignment(
+        assignment,
+        course_root=root,
+        limits=sandbox.Limits(cell_timeout=600),
+        allow_unsafe=not sandboxed,
+        log=lambda s: None,
+    )
     total = time.monotonic() - t0
     reference = sum(r.seconds for r in report.reference.values())
     scores = report.scores()
-    return {"total": total, "reference": reference, "per_submission": (total - reference) / len(students),
-            "scores": {s: sum(v.values()) for s, v in scores.items()},
-            "max": sum(g.max_score for g in report.grades if g.student == students[0])}
+    return {
+        "total": total,
+        "reference": reference,
+        "per_submission": (total - reference) / len(students),
+        "scores": {s: sum(v.values()) for s, v in scores.items()},
+        "max": sum(g.max_score for g in report.grades if g.student == students[0]),
+    }
 
 
 def bench_nbgrader(base: Path, assignment: str, students: list[str]) -> dict:
@@ -73,13 +83,23 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str]) -> dict:
     env = course.tool_env()
     env["HOME"] = str(root)
     common = [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
-    gen = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", *common],
-                         cwd=root, env=env, capture_output=True, text=True)
+    gen = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", *common],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if gen.returncode:
         raise RuntimeError(gen.stdout + gen.stderr)
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-                           "--Execute.timeout=600", *common], cwd=root, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", "--Execute.timeout=600", *common],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     total = time.monotonic() - t0
     if proc.returncode:
         print(proc.stdout[-3000:], proc.stderr[-3000:])
@@ -101,11 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         safe = bench_safe(Path(tmp) / "safe", args.assignment, students)
         plain = bench_nbgrader(Path(tmp) / "plain", args.assignment, students)
     print(f"\n{args.assignment}, {args.n} copies of the solution, {os.cpu_count()} cores")
-    print(f"safe path (effcourse grade): {safe['per_submission']:.1f} s per submission "
-          f"(batch {safe['total']:.1f} s, of which the solution's reference run {safe['reference']:.1f} s); "
-          f"scores {safe['scores']} of {safe['max']:g}")
-    print(f"plain nbgrader autograde:    {plain['per_submission']:.1f} s per submission "
-          f"(batch {plain['total']:.1f} s); scores {plain['scores']} of {plain['max']:g}")
+    print(
+        f"safe path (effcourse grade): {safe['per_submission']:.1f} s per submission "
+        f"(batch {safe['total']:.1f} s, of which the solution's reference run {safe['reference']:.1f} s); "
+        f"scores {safe['scores']} of {safe['max']:g}"
+    )
+    print(
+        f"plain nbgrader autograde:    {plain['per_submission']:.1f} s per submission "
+        f"(batch {plain['total']:.1f} s); scores {plain['scores']} of {plain['max']:g}"
+    )
     print(f"ratio safe/plain per submission: {safe['per_submission'] / plain['per_submission']:.2f}")
     return 0
 

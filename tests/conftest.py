@@ -1,4 +1,5 @@
 """Shared test settings: offline data, quiet progress bars, Keras 2, a headless plot backend."""
+
 import os
 
 os.environ.setdefault("EFFCOURSE_DATA", "offline")
@@ -7,9 +8,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

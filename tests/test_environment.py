@@ -1,4 +1,5 @@
 """pyproject.toml and environment.yml pin the same tested set."""
+
 import re
 import tomllib
 from pathlib import Path
@@ -22,7 +23,7 @@ def _environment_pins():
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
     specs = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.startswith("      - "):
             break
         specs.append(line.split("- ", 1)[1])
@@ -55,7 +56,9 @@ def test_nbgrader_extensions_are_enabled_for_jupyterlab():
     out = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True)
     text = out.stdout + out.stderr
     for ext in ("formgrader", "validate_assignment", "assignment_list"):
-        line = next((ln for ln in text.splitlines() if f"nbgrader.server_extensions.{ext}" in ln and "enabled" in ln), None)
+        line = next(
+            (ln for ln in text.splitlines() if f"nbgrader.server_extensions.{ext}" in ln and "enabled" in ln), None
+        )
         assert line, f"nbgrader's {ext} server extension is not enabled:\n{text}"
     labext = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True)
     assert "@jupyter/nbgrader" in labext.stdout + labext.stderr

@@ -1,4 +1,5 @@
 """The README's commands work as written: `make lab` serves the course, set-up is idempotent."""
+
 import json
 import os
 import signal
@@ -28,7 +29,11 @@ def test_make_lab_serves_the_course_with_nbgrader():
     port, token = _free_port(), "effcourse-test-token"
     proc = subprocess.Popen(
         ["make", "lab", f"LAB_ARGS=--ServerApp.port={port} --IdentityProvider.token={token} --ServerApp.ip=127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline, status = time.time() + 120, None

@@ -1,4 +1,5 @@
 """The README shows the two commands and its links point at files that exist."""
+
 import re
 from pathlib import Path
 

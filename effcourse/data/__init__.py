@@ -9,6 +9,7 @@ See :func:`load` for the sets, the two sources and how to choose between them.
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
+
 from __future__ import annotations
 
 import importlib
@@ -37,7 +38,7 @@ _MODULES = {
     "photo": "photo",
 }
 
-_MEMORY: "OrderedDict[tuple, Any]" = OrderedDict()
+_MEMORY: OrderedDict[tuple, Any] = OrderedDict()
 _MEMORY_SIZE = 8
 
 

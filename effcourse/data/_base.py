@@ -1,4 +1,5 @@
 """Shared pieces of ``effcourse.data``: the :class:`Dataset` container and image resizing."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,7 +43,7 @@ class Dataset(tuple):
         source: str,
         class_names: list[str],
         info: dict[str, Any] | None = None,
-    ) -> "Dataset":
+    ) -> Dataset:
         self = super().__new__(cls, (tuple(train), tuple(test)))
         self.name = name
         self.source = source
@@ -64,7 +65,7 @@ class Dataset(tuple):
             f"classes={len(self.class_names)})"
         )
 
-    def copy(self) -> "Dataset":
+    def copy(self) -> Dataset:
         """A deep copy: new arrays, new metadata containers."""
         (x_train, y_train), (x_test, y_test) = self
         return Dataset(

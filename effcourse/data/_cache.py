@@ -10,6 +10,7 @@ size and modification time (a ``.<name>.verified`` file), so a multi-gigabyte ar
 re-read on every load; any change to the file makes it checked again. Arrays decoded from
 the archives (resized images, resampled clips) are kept as ``.npz`` files next to them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 USER_AGENT = "effcourse (https://github.com/; course dataset cache)"
 

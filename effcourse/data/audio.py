@@ -1,4 +1,5 @@
 """Audio features: the log-mel spectrogram the keyword-spotting chapters use."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -83,7 +84,9 @@ def log_mel_spectrogram(
     frame_length = int(round(sample_rate * frame_length_ms / 1000.0))
     frame_step = int(round(sample_rate * frame_step_ms / 1000.0))
     if frame_length < 2 or frame_step < 1:
-        raise ValueError(f"frame_length_ms/frame_step_ms give {frame_length}/{frame_step} samples at {sample_rate} Hz: too short")
+        raise ValueError(
+            f"frame_length_ms/frame_step_ms give {frame_length}/{frame_step} samples at {sample_rate} Hz: too short"
+        )
     num_samples = batch.shape[1]
     if num_samples < frame_length:
         raise ValueError(f"waveforms have {num_samples} samples, fewer than one frame ({frame_length}); pad them first")

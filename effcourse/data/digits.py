@@ -8,6 +8,7 @@ noise. MNIST's conventions: x uint8 (N, H, W) in 0..255 (white digit on black), 
 Real: MNIST from the Keras dataset mirror (``mnist.npz``, SHA-256 checked), 28x28 unless
 ``image_size`` is given.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@ x uint8 (N, 32, 32, 3), y uint8 (N, 1).
 Real: CIFAR-10, ``cifar-10-python.tar.gz`` from the authors' site (SHA-256 as Keras checks it),
 parsed from its pickled batches.
 """
+
 from __future__ import annotations
 
 import io

@@ -12,6 +12,7 @@ Real: AG News (``train.csv``/``test.csv``: class 1-4, title, description) from t
 CharCnn_Keras mirror that TensorFlow Datasets also uses; x is ``title + " " + description``,
 labels mapped to 0..3.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,24 +29,36 @@ NUM_TRAIN_PER_TOPIC = 1000
 NUM_TEST_PER_TOPIC = 200
 AG_NEWS_BASE = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/"
 
-_FUNCTION = ("the a of to in and on for with that by at from as is was has have will its their "
-             "after over about into this than more new but not also could would while").split()
-_GENERIC = ("said reported on monday tuesday wednesday thursday friday week year officials people "
-            "group plan report news announced expected last first two three percent day time told "
-            "statement according company country team government leaders early late major big").split()
+_FUNCTION = (
+    "the a of to in and on for with that by at from as is was has have will its their "
+    "after over about into this than more new but not also could would while"
+).split()
+_GENERIC = (
+    "said reported on monday tuesday wednesday thursday friday week year officials people "
+    "group plan report news announced expected last first two three percent day time told "
+    "statement according company country team government leaders early late major big"
+).split()
 _TOPIC_WORDS = {
-    0: ("minister president election troops parliament war peace talks embassy rebels border "
+    0: (
+        "minister president election troops parliament war peace talks embassy rebels border "
         "ceasefire diplomat united nations iraq refugees protest vote capital military crisis "
-        "summit treaty prime regime").split(),
-    1: ("game season coach players win victory championship league cup goal tournament score "
+        "summit treaty prime regime"
+    ).split(),
+    1: (
+        "game season coach players win victory championship league cup goal tournament score "
         "injury olympic medal match final striker quarterback inning race title fans stadium "
-        "defeat").split(),
-    2: ("shares profit earnings investors stocks quarter sales oil prices economy bank deal "
+        "defeat"
+    ).split(),
+    2: (
+        "shares profit earnings investors stocks quarter sales oil prices economy bank deal "
         "merger revenue billion dollar inflation retail trade consumer analysts firm quarterly "
-        "bid").split(),
-    3: ("software internet computer users online microsoft google chip wireless research "
+        "bid"
+    ).split(),
+    3: (
+        "software internet computer users online microsoft google chip wireless research "
         "scientists space nasa technology data web phone digital launch device virus program "
-        "browser").split(),
+        "browser"
+    ).split(),
 }
 # ambiguous words, each used by two topics
 _SHARED = {
@@ -124,7 +137,11 @@ def offline(*, seed: int = 0) -> Dataset:
         x = np.array([_document(int(t), rng, pools) for t in y], dtype=object)
         splits.append((x, y))
     return Dataset(
-        splits[0], splits[1], name="news", source="offline", class_names=list(CLASS_NAMES),
+        splits[0],
+        splits[1],
+        name="news",
+        source="offline",
+        class_names=list(CLASS_NAMES),
         info={"vocabulary": vocabulary(splits[0][0]), "origin": "generated documents (effcourse.data.news)"},
     )
 
@@ -150,6 +167,10 @@ def real(*, seed: int = 0, cache_dir=None) -> Dataset:
         path = _cache.fetch(name, AG_NEWS_BASE + name, verify=_parse_csv, cache_dir=cache_dir, subdir="ag_news")
         splits.append(_parse_csv(path))
     return Dataset(
-        splits[0], splits[1], name="news", source="real", class_names=list(CLASS_NAMES),
+        splits[0],
+        splits[1],
+        name="news",
+        source="real",
+        class_names=list(CLASS_NAMES),
         info={"vocabulary": vocabulary(splits[0][0]), "origin": AG_NEWS_BASE},
     )

@@ -13,6 +13,7 @@ Real: Oxford-IIIT Pet (``images.tar.gz`` and ``annotations.tar.gz`` from the VGG
 images and trimaps resized to ``image_size`` (bilinear / nearest), split by the archive's
 ``trainval.txt`` / ``test.txt``.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,18 @@ NUM_TRAIN = 1000
 NUM_TEST = 200
 PETS_BASE = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/"
 
-_FUR = np.array([[0.55, 0.35, 0.2], [0.85, 0.55, 0.25], [0.2, 0.18, 0.16], [0.9, 0.88, 0.82],
-                 [0.5, 0.5, 0.5], [0.7, 0.6, 0.45], [0.35, 0.25, 0.15]], dtype=np.float32)
+_FUR = np.array(
+    [
+        [0.55, 0.35, 0.2],
+        [0.85, 0.55, 0.25],
+        [0.2, 0.18, 0.16],
+        [0.9, 0.88, 0.82],
+        [0.5, 0.5, 0.5],
+        [0.7, 0.6, 0.45],
+        [0.35, 0.25, 0.15],
+    ],
+    dtype=np.float32,
+)
 
 
 def _ellipse(u, v, cu, cv, a, b):
@@ -113,7 +124,9 @@ def _generate(species: np.ndarray, size: int, rng: np.random.Generator) -> tuple
     mix = _smooth(rng, n, size)[..., None]
     background = col_b + (col_a - col_b) * mix
     floor = (rng.random((n, 1, 1)) < 0.5) & (v > p(0.2, 0.6))
-    background = np.where(floor[..., None], background * 0.6 + rng.uniform(0, 1, (n, 1, 1, 3)).astype(f32) * 0.4, background)
+    background = np.where(
+        floor[..., None], background * 0.6 + rng.uniform(0, 1, (n, 1, 1, 3)).astype(f32) * 0.4, background
+    )
     alpha = np.clip(0.5 - distance_px, 0.0, 1.0)[..., None]
     image = background + alpha * (np.clip(fur, 0.0, 1.0) - background)
     image += rng.standard_normal(image.shape, dtype=f32) * p(0.01, 0.06)[..., None]
@@ -134,9 +147,18 @@ def offline(*, seed: int = 0, image_size: int = 64) -> Dataset:
     train = generate(species_train, size, rng)
     test = generate(species_test, size, rng)
     return Dataset(
-        train, test, name="pets", source="offline", class_names=list(CLASS_NAMES),
-        info={"species_train": species_train, "species_test": species_test, "species_names": list(SPECIES),
-              "image_size": size, "origin": "generated animals (effcourse.data.pets)"},
+        train,
+        test,
+        name="pets",
+        source="offline",
+        class_names=list(CLASS_NAMES),
+        info={
+            "species_train": species_train,
+            "species_test": species_test,
+            "species_names": list(SPECIES),
+            "image_size": size,
+            "origin": "generated animals (effcourse.data.pets)",
+        },
     )
 
 
@@ -182,7 +204,11 @@ def _decode_archives(images_path, annotations_path, size: int) -> dict:
             key = _key(member.name)
             if key in ("annotations/trainval.txt", "annotations/test.txt"):
                 lists[key] = _split_list(archive.extractfile(member).read().decode("utf-8"))
-            elif key.startswith("annotations/trimaps/") and key.endswith(".png") and not key.split("/")[-1].startswith("._"):
+            elif (
+                key.startswith("annotations/trimaps/")
+                and key.endswith(".png")
+                and not key.split("/")[-1].startswith("._")
+            ):
                 with Image.open(io.BytesIO(archive.extractfile(member).read())) as im:
                     small = im.convert("L").resize((size, size), Image.Resampling.NEAREST)
                 trimaps[key.split("/")[-1][:-4]] = np.asarray(small, dtype=np.uint8)
@@ -198,7 +224,11 @@ def _decode_archives(images_path, annotations_path, size: int) -> dict:
     for split, list_name in (("train", "annotations/trainval.txt"), ("test", "annotations/test.txt")):
         entries = [(name, s) for name, s in lists.get(list_name, []) if name in pictures and name in trimaps]
         x = np.stack([pictures[name] for name, _ in entries]) if entries else np.zeros((0, size, size, 3), np.uint8)
-        y = np.stack([trimaps[name] for name, _ in entries])[..., None] if entries else np.zeros((0, size, size, 1), np.uint8)
+        y = (
+            np.stack([trimaps[name] for name, _ in entries])[..., None]
+            if entries
+            else np.zeros((0, size, size, 1), np.uint8)
+        )
         arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
         arrays[f"species_{split}"] = np.array([s for _, s in entries], dtype=np.int64)
     return arrays
@@ -208,18 +238,40 @@ def real(*, seed: int = 0, cache_dir=None, image_size: int = 64) -> Dataset:
     """Oxford-IIIT Pet (3680 trainval / 3669 test), resized; ``seed`` is unused."""
     size = check_image_size(image_size, minimum=16)
     # No published SHA-256 is known to us: the archives are checked by opening them.
-    images_path = _cache.fetch("images.tar.gz", PETS_BASE + "images.tar.gz", verify=_verify_images,
-                               cache_dir=cache_dir, subdir="oxford_iiit_pet")
-    annotations_path = _cache.fetch("annotations.tar.gz", PETS_BASE + "annotations.tar.gz",
-                                    verify=_verify_annotations, cache_dir=cache_dir, subdir="oxford_iiit_pet")
+    images_path = _cache.fetch(
+        "images.tar.gz",
+        PETS_BASE + "images.tar.gz",
+        verify=_verify_images,
+        cache_dir=cache_dir,
+        subdir="oxford_iiit_pet",
+    )
+    annotations_path = _cache.fetch(
+        "annotations.tar.gz",
+        PETS_BASE + "annotations.tar.gz",
+        verify=_verify_annotations,
+        cache_dir=cache_dir,
+        subdir="oxford_iiit_pet",
+    )
     arrays = _cache.derived_arrays(
-        f"pets_{size}.npz", lambda: _decode_archives(images_path, annotations_path, size),
-        sources=[images_path, annotations_path], cache_dir=cache_dir, subdir="oxford_iiit_pet",
+        f"pets_{size}.npz",
+        lambda: _decode_archives(images_path, annotations_path, size),
+        sources=[images_path, annotations_path],
+        cache_dir=cache_dir,
+        subdir="oxford_iiit_pet",
     )
     splits = [(arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])]
     species = [arrays["species_train"], arrays["species_test"]]
     return Dataset(
-        splits[0], splits[1], name="pets", source="real", class_names=list(CLASS_NAMES),
-        info={"species_train": species[0], "species_test": species[1], "species_names": list(SPECIES),
-              "image_size": size, "origin": PETS_BASE},
+        splits[0],
+        splits[1],
+        name="pets",
+        source="real",
+        class_names=list(CLASS_NAMES),
+        info={
+            "species_train": species[0],
+            "species_test": species[1],
+            "species_names": list(SPECIES),
+            "image_size": size,
+            "origin": PETS_BASE,
+        },
     )

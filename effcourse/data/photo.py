@@ -1,4 +1,5 @@
 """``photo``: one real photograph, bundled with scikit-learn (no download)."""
+
 from __future__ import annotations
 
 import numpy as np

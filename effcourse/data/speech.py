@@ -13,6 +13,7 @@ files read with the standard library, resampled from 16 kHz to ``sample_rate``, 
 cropped to 1 s; split by the archive's ``testing_list.txt`` (files in
 ``validation_list.txt`` are left out).
 """
+
 from __future__ import annotations
 
 import io
@@ -32,16 +33,37 @@ SPEECH_COMMANDS_URL = "http://download.tensorflow.org/data/speech_commands_v0.02
 # Segments: ("v", (F1, F2, F3) start, (F1, F2, F3) end, seconds) voiced; ("n", seconds) nasal;
 # ("f", low Hz, high Hz, seconds, gain) fricative; ("b", seconds, gain) burst; ("s", seconds) silence.
 _WORD_SEGMENTS = {
-    "yes": [("v", (300, 2200, 3000), (480, 1850, 2600), 0.10), ("v", (480, 1850, 2600), (520, 1750, 2500), 0.16),
-            ("f", 2800, 3900, 0.16, 0.45)],
-    "no": [("n", 0.08), ("v", (450, 1000, 2400), (550, 900, 2400), 0.12), ("v", (550, 900, 2400), (350, 750, 2300), 0.16)],
+    "yes": [
+        ("v", (300, 2200, 3000), (480, 1850, 2600), 0.10),
+        ("v", (480, 1850, 2600), (520, 1750, 2500), 0.16),
+        ("f", 2800, 3900, 0.16, 0.45),
+    ],
+    "no": [
+        ("n", 0.08),
+        ("v", (450, 1000, 2400), (550, 900, 2400), 0.12),
+        ("v", (550, 900, 2400), (350, 750, 2300), 0.16),
+    ],
     "up": [("v", (650, 1250, 2500), (600, 1150, 2450), 0.18), ("s", 0.06), ("b", 0.025, 0.7)],
-    "down": [("b", 0.02, 0.5), ("v", (700, 1250, 2500), (750, 1150, 2450), 0.12),
-             ("v", (750, 1150, 2450), (400, 850, 2300), 0.14), ("n", 0.08)],
-    "left": [("v", (380, 1000, 2500), (420, 1150, 2500), 0.06), ("v", (550, 1800, 2500), (600, 1700, 2450), 0.14),
-             ("f", 1200, 3500, 0.10, 0.25), ("s", 0.03), ("b", 0.02, 0.5)],
-    "right": [("v", (400, 1100, 1600), (450, 1200, 1750), 0.07), ("v", (750, 1200, 2400), (750, 1300, 2400), 0.10),
-              ("v", (750, 1300, 2400), (400, 2000, 2600), 0.12), ("s", 0.04), ("b", 0.02, 0.5)],
+    "down": [
+        ("b", 0.02, 0.5),
+        ("v", (700, 1250, 2500), (750, 1150, 2450), 0.12),
+        ("v", (750, 1150, 2450), (400, 850, 2300), 0.14),
+        ("n", 0.08),
+    ],
+    "left": [
+        ("v", (380, 1000, 2500), (420, 1150, 2500), 0.06),
+        ("v", (550, 1800, 2500), (600, 1700, 2450), 0.14),
+        ("f", 1200, 3500, 0.10, 0.25),
+        ("s", 0.03),
+        ("b", 0.02, 0.5),
+    ],
+    "right": [
+        ("v", (400, 1100, 1600), (450, 1200, 1750), 0.07),
+        ("v", (750, 1200, 2400), (750, 1300, 2400), 0.10),
+        ("v", (750, 1300, 2400), (400, 2000, 2600), 0.12),
+        ("s", 0.04),
+        ("b", 0.02, 0.5),
+    ],
     "on": [("v", (600, 950, 2450), (600, 1000, 2450), 0.16), ("n", 0.10)],
     "off": [("v", (600, 950, 2450), (600, 1000, 2450), 0.16), ("f", 1000, 3500, 0.14, 0.3)],
 }
@@ -127,8 +149,9 @@ def _coloured_noise(rng: np.random.Generator, n: int, sample_rate: int) -> np.nd
     alpha = rng.uniform(0.0, 1.5, n)
     for i in range(0, n, 256):
         white = rng.standard_normal((min(256, n - i), sample_rate), dtype=np.float32)
-        shaped = np.fft.irfft(np.fft.rfft(white, axis=1) * freqs[None, :] ** (-alpha[i : i + 256, None] / 2.0),
-                              n=sample_rate, axis=1)
+        shaped = np.fft.irfft(
+            np.fft.rfft(white, axis=1) * freqs[None, :] ** (-alpha[i : i + 256, None] / 2.0), n=sample_rate, axis=1
+        )
         out[i : i + 256] = shaped / shaped.std(axis=1, keepdims=True)
     return out
 
@@ -150,7 +173,11 @@ def _clips(labels: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np
 
 
 def _check_sample_rate(sample_rate) -> int:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not 4000 <= sample_rate <= 48000:
+    if (
+        isinstance(sample_rate, bool)
+        or not isinstance(sample_rate, (int, np.integer))
+        or not 4000 <= sample_rate <= 48000
+    ):
         raise ValueError(f"sample_rate must be an int between 4000 and 48000 Hz, got {sample_rate!r}")
     return int(sample_rate)
 
@@ -164,7 +191,11 @@ def offline(*, seed: int = 0, sample_rate: int = 8000) -> Dataset:
         labels = rng.permutation(np.repeat(np.arange(len(WORDS)), per_word)).astype(np.int64)
         splits.append((_clips(labels, rng, sample_rate), labels))
     return Dataset(
-        splits[0], splits[1], name="speech", source="offline", class_names=list(WORDS),
+        splits[0],
+        splits[1],
+        name="speech",
+        source="offline",
+        class_names=list(WORDS),
         info={"sample_rate": sample_rate, "origin": "synthesised keywords (effcourse.data.speech)"},
     )
 
@@ -229,8 +260,10 @@ def _decode_archive(path, sample_rate: int) -> dict:
     test_names = lists.get("testing_list.txt", set())
     validation_names = lists.get("validation_list.txt", set())
     arrays = {}
-    for split, in_split in (("train", lambda k: k not in test_names and k not in validation_names),
-                            ("test", lambda k: k in test_names)):
+    for split, in_split in (
+        ("train", lambda k: k not in test_names and k not in validation_names),
+        ("test", lambda k: k in test_names),
+    ):
         keys = sorted(k for k in clips if in_split(k))
         x = np.zeros((len(keys), sample_rate), dtype=np.float32)
         for i, k in enumerate(keys):
@@ -244,26 +277,36 @@ def real(*, seed: int = 0, cache_dir=None, sample_rate: int = 8000, max_per_word
     """Speech Commands v0.02, the eight words; ``max_per_word`` limits each word's clips per split
     (chosen with ``seed``), to save memory (the full eight-word subset is ~31k clips)."""
     sample_rate = _check_sample_rate(sample_rate)
-    if max_per_word is not None and (isinstance(max_per_word, bool) or not isinstance(max_per_word, int) or max_per_word < 1):
+    if max_per_word is not None and (
+        isinstance(max_per_word, bool) or not isinstance(max_per_word, int) or max_per_word < 1
+    ):
         raise ValueError(f"max_per_word must be a positive int or None, got {max_per_word!r}")
     # No published SHA-256 is known to us: integrity is checked by opening the archive and
     # finding its split lists and word folders.
-    path = _cache.fetch("speech_commands_v0.02.tar.gz", SPEECH_COMMANDS_URL, verify=_verify_archive, cache_dir=cache_dir)
+    path = _cache.fetch(
+        "speech_commands_v0.02.tar.gz", SPEECH_COMMANDS_URL, verify=_verify_archive, cache_dir=cache_dir
+    )
     arrays = _cache.derived_arrays(
-        f"speech_commands_8words_{sample_rate}hz.npz", lambda: _decode_archive(path, sample_rate),
-        sources=[path], cache_dir=cache_dir,
+        f"speech_commands_8words_{sample_rate}hz.npz",
+        lambda: _decode_archive(path, sample_rate),
+        sources=[path],
+        cache_dir=cache_dir,
     )
     rng = np.random.default_rng([seed, 33])
     splits = []
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if max_per_word is not None:
-            keep = np.sort(np.concatenate(
-                [rng.permutation(np.flatnonzero(y == w))[:max_per_word] for w in range(len(WORDS))]
-            ))
+            keep = np.sort(
+                np.concatenate([rng.permutation(np.flatnonzero(y == w))[:max_per_word] for w in range(len(WORDS))])
+            )
             x, y = x[keep], y[keep]
         splits.append((x, y))
     return Dataset(
-        splits[0], splits[1], name="speech", source="real", class_names=list(WORDS),
+        splits[0],
+        splits[1],
+        name="speech",
+        source="real",
+        class_names=list(WORDS),
         info={"sample_rate": sample_rate, "origin": SPEECH_COMMANDS_URL},
     )

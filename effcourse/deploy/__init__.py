@@ -7,6 +7,7 @@ Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on fir
 
 Taught in: chapters/ch02_compression/02_quantizing_a_model
 """
+
 from __future__ import annotations
 
 import importlib

@@ -27,14 +27,13 @@ batch of one is what a phone or a microcontroller runs. Models are interpreted w
 
 Taught in: chapters/ch02_compression/02_quantizing_a_model
 """
+
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -113,7 +112,9 @@ def _input_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ..
     if input_shape is not None:
         shape = tuple(int(d) for d in input_shape)
         if not shape or any(d < 1 for d in shape):
-            raise ValueError(f"input_shape must be the shape of one example without the batch axis, got {input_shape!r}")
+            raise ValueError(
+                f"input_shape must be the shape of one example without the batch axis, got {input_shape!r}"
+            )
         return shape
     try:
         full = model.input_shape
@@ -254,9 +255,7 @@ def _content(tflite_model: TFLiteSource) -> bytes:
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist; pass the bytes convert() returned or a .tflite path")
         return path.read_bytes()
-    raise TypeError(
-        f"tflite_model must be TFLite bytes or a path to a .tflite file, got {type(tflite_model).__name__}"
-    )
+    raise TypeError(f"tflite_model must be TFLite bytes or a path to a .tflite file, got {type(tflite_model).__name__}")
 
 
 def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -> Any:

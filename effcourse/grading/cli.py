@@ -7,13 +7,12 @@ Example:
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-
-import nbformat
 
 from effcourse.grading import notebooks as nbs
 
@@ -68,8 +67,10 @@ def validate(path: str | Path, *, cell_timeout: float = 600.0, out=print) -> int
         out(f"  note: cell {c.index} (not a test) raised {c.ename}: {c.evalue[:200]}")
     for line in run.log:
         out(f"  note: {line}")
-    out(f"{p.name}: {len(graded) - failed} of {len(graded)} tests pass ({earned:g} of {total:g} points "
-        "from visible tests; hidden tests are run when your work is graded)")
+    out(
+        f"{p.name}: {len(graded) - failed} of {len(graded)} tests pass ({earned:g} of {total:g} points "
+        "from visible tests; hidden tests are run when your work is graded)"
+    )
     return 1 if failed else 0
 
 
@@ -84,8 +85,12 @@ def main(args: argparse.Namespace) -> int:
 
         root = os.environ.get("EFFCOURSE_COURSE_ROOT")
         kwargs = {"course_root": root} if root else {}
-        report = grade_assignment(args.assignment, students=args.student, **kwargs,
-                                  allow_unsafe=bool(getattr(args, "allow_unsandboxed", False)))
+        report = grade_assignment(
+            args.assignment,
+            students=args.student,
+            **kwargs,
+            allow_unsafe=bool(getattr(args, "allow_unsandboxed", False)),
+        )
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

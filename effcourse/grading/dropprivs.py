@@ -7,6 +7,7 @@ binary can give privileges back) and ``exec``s ``cmd``.
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ def _hand_over_connection_file(cmd: list[str], uid: int) -> list[str]:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.chown(dst, uid, uid)
-    return [*cmd[:i], dst, *cmd[i + 1:]]
+    return [*cmd[:i], dst, *cmd[i + 1 :]]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ again and gives the same gradebook.
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -31,12 +32,12 @@ import html
 import json
 import os
 import secrets
-import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -107,7 +108,9 @@ class Course:
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
         if not self.db_url:
-            self.db_url = os.environ.get("EFFCOURSE_GRADEBOOK_URL") or f"sqlite:///{self.root / '.grading' / 'gradebook.db'}"
+            self.db_url = (
+                os.environ.get("EFFCOURSE_GRADEBOOK_URL") or f"sqlite:///{self.root / '.grading' / 'gradebook.db'}"
+            )
 
     source = property(lambda self: self.root / "solutions")
     release = property(lambda self: self.root / "chapters")
@@ -140,7 +143,9 @@ def compare_exports(gid: str, reference: dict[str, np.ndarray], submitted: dict[
         if r.dtype.kind in "fc":
             if s.dtype.kind not in "biufc":
                 return f"the checked value {k!r} is not numeric"
-            rtol, atol = (reference.get(TOLERANCE_PREFIX + k, np.array([1e-5, 1e-8])).astype(float).tolist() + [1e-5, 1e-8])[:2]
+            rtol, atol = (
+                reference.get(TOLERANCE_PREFIX + k, np.array([1e-5, 1e-8])).astype(float).tolist() + [1e-5, 1e-8]
+            )[:2]
             if not np.allclose(s.astype(r.dtype), r, rtol=rtol, atol=atol, equal_nan=True):
                 return f"the checked value {k!r} differs from the solution's"
         else:
@@ -177,18 +182,26 @@ def snapshot(db_url: str, *, exclude: set[tuple[str, str]] = frozenset()) -> dic
 
     rows: dict[str, Any] = {}
     with _gradebook(db_url) as gb:
-        q = gb.db.query(Grade, SubmittedNotebook, SubmittedAssignment).join(
-            SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id).join(
-            SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        q = (
+            gb.db.query(Grade, SubmittedNotebook, SubmittedAssignment)
+            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        )
         for g, nb, sa in q:
             key = (sa.student.id, sa.assignment.name)
             if key in exclude:
                 continue
             rows[f"grade|{key[0]}|{key[1]}|{nb.notebook.name}|{g.cell.name}"] = [
-                g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade]
-        q = gb.db.query(Comment, SubmittedNotebook, SubmittedAssignment).join(
-            SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id).join(
-            SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                g.auto_score,
+                g.manual_score,
+                g.extra_credit,
+                g.needs_manual_grade,
+            ]
+        q = (
+            gb.db.query(Comment, SubmittedNotebook, SubmittedAssignment)
+            .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        )
         for c, nb, sa in q:
             key = (sa.student.id, sa.assignment.name)
             if key in exclude:
@@ -208,7 +221,7 @@ def backup_gradebook(course: Course) -> Path:
     dest_dir = course.grading / "backups"
     dest_dir.mkdir(parents=True, exist_ok=True)
     if course.db_url.startswith("sqlite:///"):
-        src = course.db_url[len("sqlite:///"):]
+        src = course.db_url[len("sqlite:///") :]
         dest = dest_dir / f"gradebook-{stamp}.db"
         if os.path.exists(src):
             with sqlite3.connect(src) as a, sqlite3.connect(dest) as b:
@@ -255,23 +268,29 @@ def redact(text: str, hidden: list[str]) -> str:
     return "\n".join(out)
 
 
-def feedback_html(assignment: str, grade: NotebookGrade, release: nbformat.NotebookNode | None,
-                  hidden: list[str]) -> str:
+def feedback_html(
+    assignment: str, grade: NotebookGrade, release: nbformat.NotebookNode | None, hidden: list[str]
+) -> str:
     """A feedback page: score per graded cell, the visible test, what failed. No hidden-test source."""
-    visible = {nbs.grade_id(c): nbs.visible_source(c.source) for c in (release.cells if release else [])
-               if nbs.grade_id(c)}
+    visible = {
+        nbs.grade_id(c): nbs.visible_source(c.source) for c in (release.cells if release else []) if nbs.grade_id(c)
+    }
     rows = []
     for c in grade.cells:
         score = "needs manual grading" if c.score is None else f"{c.score:g} / {c.points:g}"
         test = html.escape(redact(visible.get(c.grade_id, ""), hidden))
         msg = html.escape(redact(c.message, hidden))
-        rows.append(f"<h3>{html.escape(c.grade_id)}: {score}</h3>\n<p>{html.escape(c.status)}</p>\n"
-                    f"<pre>{msg}</pre>\n<details><summary>visible test</summary><pre>{test}</pre></details>")
+        rows.append(
+            f"<h3>{html.escape(c.grade_id)}: {score}</h3>\n<p>{html.escape(c.status)}</p>\n"
+            f"<pre>{msg}</pre>\n<details><summary>visible test</summary><pre>{test}</pre></details>"
+        )
     problems = "".join(f"<li>{html.escape(redact(p, hidden))}</li>" for p in grade.problems)
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(assignment)}/"
-            f"{html.escape(grade.notebook)}</title></head><body>\n<h1>{html.escape(assignment)} / "
-            f"{html.escape(grade.notebook)}: {grade.score:g} / {grade.max_score:g}</h1>\n"
-            f"<ul>{problems}</ul>\n" + "\n".join(rows) + "\n</body></html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(assignment)}/"
+        f"{html.escape(grade.notebook)}</title></head><body>\n<h1>{html.escape(assignment)} / "
+        f"{html.escape(grade.notebook)}: {grade.score:g} / {grade.max_score:g}</h1>\n"
+        f"<ul>{problems}</ul>\n" + "\n".join(rows) + "\n</body></html>\n"
+    )
 
 
 def _write_atomic(path: Path, data: str) -> None:
@@ -283,8 +302,9 @@ def _write_atomic(path: Path, data: str) -> None:
 
 
 # ----------------------------------------------------------------------------- scoring
-def score_run(graded: list[dict[str, Any]], nb: nbformat.NotebookNode, run: RunResult,
-              reference: dict[str, np.ndarray] | None) -> list[CellScore]:
+def score_run(
+    graded: list[dict[str, Any]], nb: nbformat.NotebookNode, run: RunResult, reference: dict[str, np.ndarray] | None
+) -> list[CellScore]:
     """Score each graded cell of one executed notebook (see the module docstring)."""
     status_by_index = {c["index"]: c for c in run.cells} if run.ok else {}
     index_by_gid = {nbs.grade_id(c): i for i, c in enumerate(nb.cells) if nbs.grade_id(c)}
@@ -325,8 +345,9 @@ def _release_nb(course: Course, assignment: str, stem: str) -> nbformat.Notebook
     return nbformat.read(p, as_version=4) if p.exists() else None
 
 
-def run_reference(course: Course, assignment: str, stem: str, *, seed: str, limits: Limits | None = None,
-                  sandbox: bool = True) -> RunResult:
+def run_reference(
+    course: Course, assignment: str, stem: str, *, seed: str, limits: Limits | None = None, sandbox: bool = True
+) -> RunResult:
     """Run the solution notebook ``stem`` (hidden tests included) the way submissions are run.
 
     The result holds every code cell's status, the executed notebook, the values its tests
@@ -343,8 +364,16 @@ def run_reference(course: Course, assignment: str, stem: str, *, seed: str, limi
     """
     source = nbformat.read(course.source / assignment / f"{stem}.ipynb", as_version=4)
     nb, _ = nbs.rebuild(source, _release_nb(course, assignment, stem), source)
-    return run_notebook(nb, assignment=assignment, stem=stem, seed=seed, uid=UID_BASE, limits=limits or Limits(),
-                        course_root=course.root, sandbox=sandbox)
+    return run_notebook(
+        nb,
+        assignment=assignment,
+        stem=stem,
+        seed=seed,
+        uid=UID_BASE,
+        limits=limits or Limits(),
+        course_root=course.root,
+        sandbox=sandbox,
+    )
 
 
 def grade_assignment(
@@ -403,7 +432,8 @@ def grade_assignment(
                     "grades only inside it: run the grader as root on Linux with util-linux's `unshare` "
                     "(e.g. `sudo make grade ASSIGNMENT=...`, or a container/CI job running as root; on "
                     "Debian/Ubuntu `apt-get install util-linux iproute2`). For submissions you trust (your own "
-                    "tests, a class you know), `effcourse grade ASSIGNMENT --allow-unsandboxed` grades without it")
+                    "tests, a class you know), `effcourse grade ASSIGNMENT --allow-unsandboxed` grades without it"
+                )
             log(f"WARNING: grading WITHOUT a sandbox: {why}")
             sandbox = False
     stems = _notebook_names(course, assignment)
@@ -430,8 +460,9 @@ def grade_assignment(
     ref_exports: dict[str, dict[str, np.ndarray]] = {}
     for stem in stems:
         nb, _ = nbs.rebuild(sources[stem], releases[stem], sources[stem])
-        run = (references or {}).get(stem) or run_reference(course, assignment, stem, seed=seed, limits=limits,
-                                                            sandbox=sandbox)
+        run = (references or {}).get(stem) or run_reference(
+            course, assignment, stem, seed=seed, limits=limits, sandbox=sandbox
+        )
         report.reference[stem] = run
         graded = nbs.graded_cells(sources[stem])
         cells = score_run(graded, nb, run, None)
@@ -440,10 +471,16 @@ def grade_assignment(
             detail = run.message or "; ".join(f"{c.grade_id}: {c.message}" for c in bad)
             raise GradingError(f"the solution {assignment}/{stem} does not pass its own tests in the sandbox: {detail}")
         ref_exports[stem] = run.exports
-        missing = [g["grade_id"] for g in graded if g["auto"] and not any(k.startswith(g["grade_id"] + "/") for k in run.exports)]
+        missing = [
+            g["grade_id"]
+            for g in graded
+            if g["auto"] and not any(k.startswith(g["grade_id"] + "/") for k in run.exports)
+        ]
         if missing:
-            log(f"WARNING: {assignment}/{stem}: test cells {missing} export no values (effcourse.check.export); "
-                "their points rely on the learner's kernel alone")
+            log(
+                f"WARNING: {assignment}/{stem}: test cells {missing} export no values (effcourse.check.export); "
+                "their points rely on the learner's kernel alone"
+            )
         log(f"solution {assignment}/{stem}: {run.seconds:.1f} s, {len(run.exports)} checked values")
 
     # 2. each student in turn, each in fresh sandboxes
@@ -458,35 +495,58 @@ def grade_assignment(
                 others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.is_dir() else []
                 if others and not path.exists():
                     g.problems.append(f"found {others} instead; notebooks must keep their names ({stem}.ipynb)")
-                g.cells = [CellScore(c["grade_id"], c["points"], 0.0, "not submitted", "; ".join(g.problems))
-                           for c in nbs.graded_cells(sources[stem])]
+                g.cells = [
+                    CellScore(c["grade_id"], c["points"], 0.0, "not submitted", "; ".join(g.problems))
+                    for c in nbs.graded_cells(sources[stem])
+                ]
             else:
                 nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
                 g.problems += notes
-                run = run_notebook(nb, assignment=assignment, stem=stem, seed=seed, uid=UID_BASE + 1 + k,
-                                   limits=limits, course_root=course.root, sandbox=sandbox, upto_last_graded=True)
+                run = run_notebook(
+                    nb,
+                    assignment=assignment,
+                    stem=stem,
+                    seed=seed,
+                    uid=UID_BASE + 1 + k,
+                    limits=limits,
+                    course_root=course.root,
+                    sandbox=sandbox,
+                    upto_last_graded=True,
+                )
                 g.run, g.seconds = run, run.seconds
                 if run.log:
-                    g.problems += [l for l in run.log if l.startswith("cell ")]
+                    g.problems += [line for line in run.log if line.startswith("cell ")]
                 if not run.ok:
                     g.problems.append(run.message)
                 g.cells = score_run(nbs.graded_cells(sources[stem]), nb, run, ref_exports[stem])
             student_grades.append(g)
-            log(f"{student} {assignment}/{stem}: {g.score:g}/{g.max_score:g}"
-                + (f"  ({'; '.join(g.problems)[:300]})" if g.problems else ""))
+            log(
+                f"{student} {assignment}/{stem}: {g.score:g}/{g.max_score:g}"
+                + (f"  ({'; '.join(g.problems)[:300]})" if g.problems else "")
+            )
         _save_student(course, assignment, student, student_grades, sources, releases)
         report.grades += student_grades
 
     others_after = snapshot(course.db_url, exclude={(s, assignment) for s in students})
     if others_after != others_before:
-        changed = sorted(k for k in set(others_before) | set(others_after) if others_before.get(k) != others_after.get(k))[:5]
-        raise GradingError(f"rows of other students or assignments changed during grading (e.g. {changed}); "
-                           f"restore the gradebook from {report.backup}")
+        changed = sorted(
+            k for k in set(others_before) | set(others_after) if others_before.get(k) != others_after.get(k)
+        )[:5]
+        raise GradingError(
+            f"rows of other students or assignments changed during grading (e.g. {changed}); "
+            f"restore the gradebook from {report.backup}"
+        )
     return report
 
 
-def _save_student(course: Course, assignment: str, student: str, grades: list[NotebookGrade],
-                  sources: dict[str, nbformat.NotebookNode], releases: dict[str, nbformat.NotebookNode | None]) -> None:
+def _save_student(
+    course: Course,
+    assignment: str,
+    student: str,
+    grades: list[NotebookGrade],
+    sources: dict[str, nbformat.NotebookNode],
+    releases: dict[str, nbformat.NotebookNode | None],
+) -> None:
     """Write one student's grades (one transaction), autograded notebooks and feedback."""
     from nbgrader.api import MissingEntry
 
@@ -520,11 +580,13 @@ def _save_student(course: Course, assignment: str, student: str, grades: list[No
                     comment.auto_comment = None
         gb.db.commit()
     for g in grades:
-        hidden = [l for c in sources[g.notebook].cells for l in nbs.hidden_lines(c.source)]
+        hidden = [line for c in sources[g.notebook].cells for line in nbs.hidden_lines(c.source)]
         fb = feedback_html(assignment, g, releases[g.notebook], hidden)
         _write_atomic(course.feedback / student / assignment / f"{g.notebook}.html", fb)
         if g.run is not None and g.run.notebook is not None:
-            _write_atomic(course.autograded / student / assignment / f"{g.notebook}.ipynb", nbformat.writes(g.run.notebook))
+            _write_atomic(
+                course.autograded / student / assignment / f"{g.notebook}.ipynb", nbformat.writes(g.run.notebook)
+            )
 
 
 def summary_table(report: BatchReport) -> str:

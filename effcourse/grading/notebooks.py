@@ -11,6 +11,7 @@ graded cells or change points, and an answer cell the learner deleted is back as
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import copy
@@ -74,20 +75,35 @@ def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) ->
     if size == 0:
         return Submission(None, [f"{p.name} is empty (0 bytes)"])
     if size > max_bytes:
-        return Submission(None, [f"{p.name} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit; "
-                                 "clear the outputs (Kernel > Restart and Clear Outputs) and submit again"])
+        return Submission(
+            None,
+            [
+                f"{p.name} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit; "
+                "clear the outputs (Kernel > Restart and Clear Outputs) and submit again"
+            ],
+        )
     raw = p.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return Submission(None, [f"{p.name} is not valid JSON ({str(exc)[:120]}); the file is damaged: "
-                                 "download the notebook again from Jupyter (File > Download)"])
+        return Submission(
+            None,
+            [
+                f"{p.name} is not valid JSON ({str(exc)[:120]}); the file is damaged: "
+                "download the notebook again from Jupyter (File > Download)"
+            ],
+        )
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         return Submission(None, [f"{p.name} is JSON but not a Jupyter notebook (no list of cells)"])
     major = data.get("nbformat")
     if major != 4:
-        return Submission(None, [f"{p.name} is in nbformat {major}, the course uses nbformat 4: open it in a "
-                                 "current JupyterLab, save it, and submit again"])
+        return Submission(
+            None,
+            [
+                f"{p.name} is in nbformat {major}, the course uses nbformat 4: open it in a "
+                "current JupyterLab, save it, and submit again"
+            ],
+        )
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -120,8 +136,9 @@ def _clean_learner_cell(cell: Any) -> nbformat.NotebookNode:
     return nbformat.v4.new_raw_cell(src)
 
 
-def rebuild(source: nbformat.NotebookNode, release: nbformat.NotebookNode | None,
-            submitted: nbformat.NotebookNode | None) -> tuple[nbformat.NotebookNode, list[str]]:
+def rebuild(
+    source: nbformat.NotebookNode, release: nbformat.NotebookNode | None, submitted: nbformat.NotebookNode | None
+) -> tuple[nbformat.NotebookNode, list[str]]:
     """Build the notebook to execute for one submission (see the module docstring).
 
     Example:
@@ -159,8 +176,10 @@ def rebuild(source: nbformat.NotebookNode, release: nbformat.NotebookNode | None
                 notes.append(f"answer cell {gid!r} appears twice; the first one is graded")
                 continue
             if c.get("cell_type") != want_type:
-                notes.append(f"answer cell {gid!r} was changed from {want_type} to {c.get('cell_type')}; "
-                             "its content was used as a " + want_type + " cell")
+                notes.append(
+                    f"answer cell {gid!r} was changed from {want_type} to {c.get('cell_type')}; "
+                    "its content was used as a " + want_type + " cell"
+                )
             answers[gid] = c
             anchor = trusted_ids.index(gid)
         elif gid in known:
@@ -170,8 +189,10 @@ def rebuild(source: nbformat.NotebookNode, release: nbformat.NotebookNode | None
                 anchor = idx
         else:
             if nbgrader_meta(c):
-                notes.append(f"a cell claiming nbgrader id {gid!r} is not part of the assignment; "
-                             "it was kept as an ordinary cell")
+                notes.append(
+                    f"a cell claiming nbgrader id {gid!r} is not part of the assignment; "
+                    "it was kept as an ordinary cell"
+                )
             extra_after.setdefault(anchor, []).append(c)
     for gid, n in seen_tests.items():
         if n > 1:
@@ -223,9 +244,15 @@ def graded_cells(source: nbformat.NotebookNode) -> list[dict[str, Any]]:
     for c in source.cells:
         m = nbgrader_meta(c)
         if m.get("grade") and grade_id(c):
-            out.append({"grade_id": grade_id(c), "points": float(m.get("points", 0) or 0),
-                        "auto": is_test(c) and c.cell_type == "code",
-                        "hidden": "### BEGIN HIDDEN TESTS" in c.source, "source": c.source})
+            out.append(
+                {
+                    "grade_id": grade_id(c),
+                    "points": float(m.get("points", 0) or 0),
+                    "auto": is_test(c) and c.cell_type == "code",
+                    "hidden": "### BEGIN HIDDEN TESTS" in c.source,
+                    "source": c.source,
+                }
+            )
     return out
 
 

@@ -14,14 +14,16 @@ own environment for ``effcourse validate``. It never reads the gradebook or the 
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 from jupyter_core.utils import run_sync
@@ -53,8 +55,12 @@ class Execution:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"cells": [asdict(c) for c in self.cells], "log": self.log, "restarts": self.restarts,
-                "seconds": self.seconds}
+        return {
+            "cells": [asdict(c) for c in self.cells],
+            "log": self.log,
+            "restarts": self.restarts,
+            "seconds": self.seconds,
+        }
 
 
 def _size(out: Any) -> int:
@@ -176,9 +182,16 @@ def execute(
     start = time.monotonic()
     result = Execution()
     client = _CappedClient(
-        nb, timeout=int(cell_timeout), startup_timeout=int(startup_timeout), kernel_name=kernel_name,
-        allow_errors=True, interrupt_on_timeout=False, record_timing=False, skip_cells_with_tag="__never__",
-        resources={"metadata": {"path": cwd}}, cell_output_bytes=cell_output_bytes,
+        nb,
+        timeout=int(cell_timeout),
+        startup_timeout=int(startup_timeout),
+        kernel_name=kernel_name,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        record_timing=False,
+        skip_cells_with_tag="__never__",
+        resources={"metadata": {"path": cwd}},
+        cell_output_bytes=cell_output_bytes,
         total_output_bytes=total_output_bytes,
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (last_cell is None or i <= last_cell)]
@@ -194,7 +207,7 @@ def execute(
         try:
             if client.km is not None:
                 run_sync(client.km.shutdown_kernel)(now=True)
-        except Exception as exc:  # noqa: BLE001 - a dead kernel may fail to shut down in many ways
+        except Exception as exc:
             result.log.append(f"kernel shutdown: {type(exc).__name__}: {exc}")
         client.km = None
         client.kc = None
@@ -252,17 +265,26 @@ def execute(
                 client.execute_cell(cell, i)
                 reply = client.replies.pop(i, {})
                 status = "error" if reply.get("status") == "error" else ("ok" if reply else "error")
-                outcomes[i] = CellOutcome(i, status, str(reply.get("ename", "")) if status == "error" else "",
-                                          str(reply.get("evalue", ""))[:2000] if status == "error" else "")
+                outcomes[i] = CellOutcome(
+                    i,
+                    status,
+                    str(reply.get("ename", "")) if status == "error" else "",
+                    str(reply.get("evalue", ""))[:2000] if status == "error" else "",
+                )
                 if not reply:
                     outcomes[i].ename, outcomes[i].evalue = "NoReply", "the kernel sent no reply"
                 done.append(i)
             except CellTimeoutError:
                 client.cancel_stray_polls()
                 outcomes[i] = CellOutcome(i, "timeout", "Timeout", f"the cell ran longer than {cell_timeout:g} s")
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="Timeout", evalue=f"the cell ran longer than {cell_timeout:g} s and was stopped",
-                    traceback=[]))
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="Timeout",
+                        evalue=f"the cell ran longer than {cell_timeout:g} s and was stopped",
+                        traceback=[],
+                    )
+                )
                 # Try an interrupt first: a Python loop stops and the kernel keeps its state.
                 if not _interrupt_and_probe(client):
                     alive = restart("timed out and did not respond to an interrupt", i)
@@ -270,9 +292,14 @@ def execute(
                     result.log.append(f"cell {i}: timed out; interrupted")
             except DeadKernelError:
                 outcomes[i] = CellOutcome(i, "died", "DeadKernel", "the kernel died while running this cell")
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="DeadKernel", evalue="the kernel died while running this cell "
-                    "(os._exit, a crash, or too much memory)", traceback=[]))
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="DeadKernel",
+                        evalue="the kernel died while running this cell (os._exit, a crash, or too much memory)",
+                        traceback=[],
+                    )
+                )
                 alive = restart("the kernel died", i)
             outcomes[i].seconds = round(time.monotonic() - t0, 3)
             outcomes[i].truncated = i in client.truncated_cells

@@ -33,6 +33,7 @@ same runner without a sandbox).
 
 Taught in: INSTRUCTORS.md
 """
+
 from __future__ import annotations
 
 import base64
@@ -109,7 +110,10 @@ def sandbox_available() -> tuple[bool, str]:
         if shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None:
             return False, f"`{tool}` ({package}) is not installed"
     if os.geteuid() != 0:
-        return False, "the sandbox needs root to create namespaces and switch users (run the grader as root, e.g. in CI or a container)"
+        return (
+            False,
+            "the sandbox needs root to create namespaces and switch users (run the grader as root, e.g. in CI or a container)",
+        )
     return True, ""
 
 
@@ -145,7 +149,9 @@ def _cap_notebook_outputs(nb: nbformat.NotebookNode, total: int) -> None:
         for out in cell.get("outputs", []):
             n = len(json.dumps(out, default=str))
             if used + n > total:
-                kept.append(nbformat.v4.new_output("stream", name="stdout", text="[effcourse: output dropped: byte cap]\n"))
+                kept.append(
+                    nbformat.v4.new_output("stream", name="stdout", text="[effcourse: output dropped: byte cap]\n")
+                )
                 break
             used += n
             kept.append(out)
@@ -212,12 +218,30 @@ def run_notebook(
         ok, why = sandbox_available()
         if not ok:
             return RunResult(False, message=f"cannot sandbox: {why}")
-        cmd = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
-               "--propagation", "private", *cmd]
+        cmd = [
+            "unshare",
+            "--mount",
+            "--net",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--propagation",
+            "private",
+            *cmd,
+        ]
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd="/",
-                                env=_runner_env(), start_new_session=True, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            cwd="/",
+            env=_runner_env(),
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         try:
             try:
                 proc.stdin.write(json.dumps(spec).encode())
@@ -238,15 +262,27 @@ def run_notebook(
         err.seek(max(0, err.seek(0, 2) - 4000))
         stderr_tail = err.read().decode(errors="replace")
         if timed_out:
-            return RunResult(False, seconds=seconds, message=f"the notebook ran longer than {limits.notebook_timeout:g} s in total and was stopped")
+            return RunResult(
+                False,
+                seconds=seconds,
+                message=f"the notebook ran longer than {limits.notebook_timeout:g} s in total and was stopped",
+            )
         if size > limits.result_bytes:
-            return RunResult(False, seconds=seconds, message=f"the sandbox reported {size} bytes, more than {limits.result_bytes}")
+            return RunResult(
+                False, seconds=seconds, message=f"the sandbox reported {size} bytes, more than {limits.result_bytes}"
+            )
         out.seek(0)
         raw = out.read()
     if RESULT_MARK not in raw:
-        return RunResult(False, seconds=seconds, message=f"the sandbox stopped without a result (exit code {proc.returncode}): {stderr_tail.strip()[-1500:]}")
+        return RunResult(
+            False,
+            seconds=seconds,
+            message=f"the sandbox stopped without a result (exit code {proc.returncode}): {stderr_tail.strip()[-1500:]}",
+        )
     payload = json.loads(raw.rsplit(RESULT_MARK, 1)[1].decode())
-    res = RunResult(True, cells=payload["cells"], log=payload["log"], seconds=seconds, results=payload.get("results", {}))
+    res = RunResult(
+        True, cells=payload["cells"], log=payload["log"], seconds=seconds, results=payload.get("results", {})
+    )
     try:
         res.notebook = nbformat.reads(payload["notebook"], as_version=4)
         _cap_notebook_outputs(res.notebook, limits.total_output_bytes + 100_000)
@@ -296,14 +332,24 @@ def _folders_to_hide(course_root: Path) -> list[str]:
 
 
 def _kernel_env_passthrough() -> dict[str, str]:
-    keep = ("EFFCOURSE_DATA", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "TF_NUM_INTEROP_THREADS",
-            "TF_NUM_INTRAOP_THREADS", "LANG", "LC_ALL")
+    keep = (
+        "EFFCOURSE_DATA",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "OMP_NUM_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "LANG",
+        "LC_ALL",
+    )
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
 def _runner_env() -> dict[str, str]:
-    env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]),
-           "LANG": os.environ.get("LANG", "C.UTF-8"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     return env
 
 
@@ -368,9 +414,21 @@ def _kill_uid(uid: int) -> None:
 def _write_kernelspec(runtime: Path, python: str, uid: int, limits: dict[str, Any], sandbox: bool) -> str:
     spec_dir = runtime / "kernels" / "effcourse-sandbox"
     spec_dir.mkdir(parents=True)
-    argv = [python, "-m", "effcourse.grading.dropprivs",
-            "--uid", str(uid), "--memory", str(limits["memory_bytes"]), "--nproc", str(limits["max_processes"]),
-            "--fsize", str(limits["max_file_bytes"]), "--nofile", str(limits["max_open_files"])]
+    argv = [
+        python,
+        "-m",
+        "effcourse.grading.dropprivs",
+        "--uid",
+        str(uid),
+        "--memory",
+        str(limits["memory_bytes"]),
+        "--nproc",
+        str(limits["max_processes"]),
+        "--fsize",
+        str(limits["max_file_bytes"]),
+        "--nofile",
+        str(limits["max_open_files"]),
+    ]
     if not sandbox:
         argv += ["--no-setuid"]
     argv += ["--", python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -404,14 +462,28 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
     export_path = work / ".checked.npz"
     env = {
         "PATH": os.pathsep.join([str(Path(spec["python"]).parent), "/usr/bin", "/bin"]),
-        "HOME": str(home), "USER": "learner", "LOGNAME": "learner",
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home / ".mpl"), "EFFCOURSE_QUIET": "1", "CI": "1",
-        "EFFCOURSE_DATA": "offline", "TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1", "EFFCOURSE_CACHE": str(home / ".cache" / "effcourse"),
-        "JUPYTER_PATH": str(runtime), "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTER_CONFIG_DIR": str(runtime / "config"),
-        "JUPYTER_DATA_DIR": str(runtime), "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_PLATFORM_DIRS": "1",
-        "EFFCOURSE_NOTEBOOK": str(cwd / f"{spec['stem']}.ipynb"), "EFFCOURSE_RESULTS_DIR": str(work / ".results"),
-        SEED_ENV: spec["seed"], EXPORT_ENV: str(export_path),
+        "HOME": str(home),
+        "USER": "learner",
+        "LOGNAME": "learner",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(home / ".mpl"),
+        "EFFCOURSE_QUIET": "1",
+        "CI": "1",
+        "EFFCOURSE_DATA": "offline",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_USE_LEGACY_KERAS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "EFFCOURSE_CACHE": str(home / ".cache" / "effcourse"),
+        "JUPYTER_PATH": str(runtime),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(runtime / "config"),
+        "JUPYTER_DATA_DIR": str(runtime),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "EFFCOURSE_NOTEBOOK": str(cwd / f"{spec['stem']}.ipynb"),
+        "EFFCOURSE_RESULTS_DIR": str(work / ".results"),
+        SEED_ENV: spec["seed"],
+        EXPORT_ENV: str(export_path),
         **spec["env"],
     }
     os.environ.clear()
@@ -443,10 +515,16 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         graded = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
         last_cell = max(graded, default=-1)
     execution = runner.execute(
-        nb, cwd=str(cwd), kernel_name=kernel_name, cell_timeout=float(limits["cell_timeout"]), last_cell=last_cell,
-        cell_output_bytes=int(limits["cell_output_bytes"]), total_output_bytes=int(limits["total_output_bytes"]),
+        nb,
+        cwd=str(cwd),
+        kernel_name=kernel_name,
+        cell_timeout=float(limits["cell_timeout"]),
+        last_cell=last_cell,
+        cell_output_bytes=int(limits["cell_output_bytes"]),
+        total_output_bytes=int(limits["total_output_bytes"]),
         max_restarts=int(limits["max_restarts"]),
-        before_restart=(lambda: _kill_uid(uid)) if sandbox else None, export_path=str(export_path),
+        before_restart=(lambda: _kill_uid(uid)) if sandbox else None,
+        export_path=str(export_path),
         after_cell=after_cell,
     )
     if sandbox:
@@ -466,19 +544,25 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
             results = {}
     if not sandbox:
         shutil.rmtree(base, ignore_errors=True)
-    return {**execution.to_json(), "notebook": nbformat.writes(nb),
-            "exports": base64.b64encode(exports).decode(), "results": results}
+    return {
+        **execution.to_json(),
+        "notebook": nbformat.writes(nb),
+        "exports": base64.b64encode(exports).decode(),
+        "results": results,
+    }
 
 
 def _is_test_cell(cell: Any) -> bool:
     m = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(m.get("grade")) and not m.get("solution") and bool(m.get("grade_id"))
+    return (
+        cell.get("cell_type") == "code" and bool(m.get("grade")) and not m.get("solution") and bool(m.get("grade_id"))
+    )
 
 
 def _export_owner(key: str) -> str:
     """The test cell a value was exported for: ``"<grade_id>/<what>"`` (or its tolerance entry)."""
     if key.startswith(TOLERANCE_PREFIX):
-        key = key[len(TOLERANCE_PREFIX):]
+        key = key[len(TOLERANCE_PREFIX) :]
     return key.split("/", 1)[0]
 
 
@@ -506,11 +590,16 @@ def _main() -> int:
     spec = json.loads(sys.stdin.buffer.read().decode())
     try:
         payload = _inside(spec)
-    except Exception as exc:  # noqa: BLE001 - report any failure of the sandbox itself to the parent
+    except Exception as exc:
         import traceback
 
-        payload = {"cells": [], "log": [traceback.format_exc()[-3000:]], "notebook": "", "exports": "",
-                   "error": f"the sandbox failed: {type(exc).__name__}: {exc}"}
+        payload = {
+            "cells": [],
+            "log": [traceback.format_exc()[-3000:]],
+            "notebook": "",
+            "exports": "",
+            "error": f"the sandbox failed: {type(exc).__name__}: {exc}",
+        }
     sys.stdout.buffer.write(RESULT_MARK + json.dumps(payload).encode())
     sys.stdout.flush()
     return 0

@@ -13,15 +13,17 @@ the assignment's grading batch in ``test_assignments.py`` (``course_runs.batch(a
 Without the sandbox the notebook runs with :func:`effcourse.course.execute_notebook` and the
 grading batch is skipped.
 """
+
 from __future__ import annotations
 
 import copy
 import importlib.util
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import pytest
@@ -103,12 +105,16 @@ class CourseRuns:
         """A scratch course with this assignment's source and release (chapters/ or generated)."""
         if assignment not in self._scratch:
             root = self.base / f"course-{assignment}"
-            shutil.copytree(SOLUTIONS / assignment, root / "solutions" / assignment,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            shutil.copytree(
+                SOLUTIONS / assignment,
+                root / "solutions" / assignment,
+                ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+            )
             shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
             release = ROOT / "chapters" / assignment
-            if release.is_dir() and {p.name for p in release.glob("*.ipynb")} >= \
-                    {p.name for p in (SOLUTIONS / assignment).glob("*.ipynb")}:
+            if release.is_dir() and {p.name for p in release.glob("*.ipynb")} >= {
+                p.name for p in (SOLUTIONS / assignment).glob("*.ipynb")
+            }:
                 shutil.copytree(release, root / "chapters" / assignment)
             else:
                 course.generate_student_notebooks(root / "chapters", root=root)
@@ -123,16 +129,21 @@ class CourseRuns:
                 from effcourse.grading import grader
 
                 assignment, stem = name.split("/")
-                run = grader.run_reference(grader.Course(self.scratch(assignment)), assignment, stem, seed=self.seed,
-                                           limits=self.limits())
+                run = grader.run_reference(
+                    grader.Course(self.scratch(assignment)), assignment, stem, seed=self.seed, limits=self.limits()
+                )
                 nb = run.notebook
                 errors = [f"the notebook did not run: {run.message}"] if not run.ok else []
-                errors += [f"cell {c['index']} ({_gid(nb, c['index'])}): {c['status']}: {c['ename']}: {c['evalue']}"
-                           for c in run.cells if c["status"] != "ok"]
+                errors += [
+                    f"cell {c['index']} ({_gid(nb, c['index'])}): {c['status']}: {c['ename']}: {c['evalue']}"
+                    for c in run.cells
+                    if c["status"] != "ok"
+                ]
                 if nb is not None:
                     errors += [e for e in course.cell_errors(nb) if not any(e.split(":")[0] in x for x in errors)]
-                self._solutions[name] = SolutionRun(name=name, executed=nb, seconds=run.seconds, results=run.results,
-                                                    errors=errors, reference=run)
+                self._solutions[name] = SolutionRun(
+                    name=name, executed=nb, seconds=run.seconds, results=run.results, errors=errors, reference=run
+                )
         return self._solutions[name]
 
     def batch(self, assignment: str) -> Batch:
@@ -162,8 +173,9 @@ class CourseRuns:
                     # only the notebook with the wrong answer: the others are "not submitted" (not run)
                     nbformat.write(nb, d / f"{stem}.ipynb")
                     expected[student] = (stem, set(wa["loses"]))
-            rep = grader.grade_assignment(assignment, course_root=root, limits=self.limits(), seed=self.seed,
-                                          references=references, log=print)
+            rep = grader.grade_assignment(
+                assignment, course_root=root, limits=self.limits(), seed=self.seed, references=references, log=print
+            )
             self._batches[assignment] = Batch(assignment, root, rep, expected)
         return self._batches[assignment]
 

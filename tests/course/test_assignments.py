@@ -9,6 +9,7 @@ graded cell scores 0) and each plausible wrong answer of
 Real ``nbgrader validate`` runs on the source (must pass) and ``nbgrader validate --invert`` on
 the release (every test must fail); each executes the notebook once more, outside the sandbox.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -65,8 +66,9 @@ def test_every_test_cell_exports_values(batch):
         src = nbformat.read(batch.course_root / "solutions" / batch.assignment / f"{stem}.ipynb", as_version=4)
         for g in nbs.graded_cells(src):
             if g["auto"]:
-                assert any(k.startswith(g["grade_id"] + "/") for k in run.exports), \
+                assert any(k.startswith(g["grade_id"] + "/") for k in run.exports), (
                     f"{stem}: test cell {g['grade_id']} exports nothing (call check.export)"
+                )
 
 
 @pytest.mark.slow
@@ -75,8 +77,9 @@ def test_untouched_student_notebooks_score_zero_without_crashing(batch):
     assert len(blank) == len(batch.report.reference)
     for g in blank:
         assert g.run is not None and g.run.ok, f"{g.notebook}: {g.run.message if g.run else 'not run'}"
-        assert g.cells and all(c.score == 0 for c in g.cells if c.score is not None), \
+        assert g.cells and all(c.score == 0 for c in g.cells if c.score is not None), (
             f"{g.notebook}: the blank notebook earns points in {[c for c in g.cells if c.score]}"
+        )
 
 
 @pytest.mark.slow
@@ -91,10 +94,23 @@ def test_wrong_answers_lose_exactly_their_cells(batch):
 
 def _nbgrader_validate(path: Path, cwd: Path, results: Path, *, invert: bool) -> tuple[str, float]:
     env = course.tool_env()
-    env.update(EFFCOURSE_DATA="offline", EFFCOURSE_QUIET="1", MPLBACKEND="Agg", CI="1",
-               EFFCOURSE_NOTEBOOK=str(path), EFFCOURSE_RESULTS_DIR=str(results))
-    cmd = [sys.executable, "-m", "nbgrader", "validate", *(["--invert"] if invert else []),
-           "--Execute.timeout=600", str(path)]
+    env.update(
+        EFFCOURSE_DATA="offline",
+        EFFCOURSE_QUIET="1",
+        MPLBACKEND="Agg",
+        CI="1",
+        EFFCOURSE_NOTEBOOK=str(path),
+        EFFCOURSE_RESULTS_DIR=str(results),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "validate",
+        *(["--invert"] if invert else []),
+        "--Execute.timeout=600",
+        str(path),
+    ]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
     return proc.stdout + proc.stderr[-3000:], time.monotonic() - t0

@@ -3,6 +3,7 @@
 The notebook is executed once per session by the ``solution_run`` fixture; these tests read the
 figures it recorded with ``effcourse.report.record``.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -66,7 +67,8 @@ def test_the_cnn_matches_the_wide_mlp_with_a_tenth_of_its_parameters(results):
     assert 0.05 <= share <= 0.2, f"the prose says 'about a tenth'; cnn/wide_mlp params = {share:.3f}"
     assert value(results, "cnn_accuracy") >= value(results, "wide_mlp_accuracy"), (
         "the prose says the cnn is at least as accurate as the wide_mlp: "
-        f"{value(results, 'cnn_accuracy'):.3f} vs {value(results, 'wide_mlp_accuracy'):.3f}")
+        f"{value(results, 'cnn_accuracy'):.3f} vs {value(results, 'wide_mlp_accuracy'):.3f}"
+    )
 
 
 def test_file_size_is_4_bytes_per_parameter_plus_a_fixed_overhead(results):
@@ -74,7 +76,9 @@ def test_file_size_is_4_bytes_per_parameter_plus_a_fixed_overhead(results):
     for m in MODELS:
         assert per_param[m] == pytest.approx(value(results, f"{m}_bytes") / value(results, f"{m}_params"), abs=1e-3)
     assert 4.0 <= per_param["wide_mlp"] <= 4.5, f"the largest model should be ~4 bytes/param, got {per_param}"
-    assert per_param["linear"] > per_param["wide_mlp"] + 0.5, f"the overhead should matter for the smallest: {per_param}"
+    assert per_param["linear"] > per_param["wide_mlp"] + 0.5, (
+        f"the overhead should matter for the smallest: {per_param}"
+    )
 
 
 def test_dense_models_do_2_flops_per_parameter_and_the_cnn_many_more(results):
@@ -95,7 +99,9 @@ def test_latency_and_training_time_grow_much_more_slowly_than_flops(results):
     assert flops_ratio == pytest.approx(flops[most] / flops["linear"])
     assert flops_ratio > 100
     for key in ("latency_ratio_vs_linear", "train_seconds_ratio_vs_linear"):
-        assert 0 < value(results, key) < flops_ratio / 10, f"{key} = {value(results, key):.1f} vs FLOPs x {flops_ratio:.0f}"
+        assert 0 < value(results, key) < flops_ratio / 10, (
+            f"{key} = {value(results, key):.1f} vs FLOPs x {flops_ratio:.0f}"
+        )
     for m in MODELS:
         assert value(results, f"{m}_latency_ms") > 0 and value(results, f"{m}_train_seconds") > 0
 

@@ -8,6 +8,7 @@ The targets come from the math the notebook teaches, not from a past run:
 - per-tensor vs per-channel MSE: ratio about C * max|w|**2 / sum_c max|w_c|**2, about 15 for 16
   channels with one 20x outlier channel, so per-channel must win by at least 10x at 8 bits.
 """
+
 import math
 
 import pytest
@@ -47,7 +48,9 @@ def test_psnr_rises_with_every_bit_and_follows_6_db_per_bit(results):
     assert all(b > a for a, b in zip(values, values[1:])), f"PSNR must rise with every bit: {values}"
     for bits in range(2, 8):
         assert theory[bits] == pytest.approx(20 * math.log10(2**bits - 1) + 10 * math.log10(12))
-        assert abs(psnr[bits] - theory[bits]) <= 0.5, f"{bits} bits: {psnr[bits]:.2f} dB vs {theory[bits]:.2f} predicted"
+        assert abs(psnr[bits] - theory[bits]) <= 0.5, (
+            f"{bits} bits: {psnr[bits]:.2f} dB vs {theory[bits]:.2f} predicted"
+        )
     assert results["theory_gap_db"] <= 0.5
     assert results["db_per_bit"] == pytest.approx(results["db_per_bit_theory"], abs=0.2)
     assert 5.5 <= results["db_per_bit"] <= 7.0

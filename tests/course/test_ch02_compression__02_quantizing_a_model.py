@@ -7,14 +7,24 @@ dynamic range leaves the small first kernel in float32; float16 kernels get floa
 Latency is recorded but which variant is faster is not asserted: the notebook prints a sentence
 chosen from the measured medians, because it depends on the CPU.
 """
+
 from __future__ import annotations
 
 import pytest
 
 NAME = "ch02_compression/02_quantizing_a_model"
 REQUIRED = [
-    "float_accuracy", "dynamic_accuracy", "float16_accuracy", "int8_accuracy", "qat_int8_accuracy",
-    "float_bytes", "dynamic_bytes", "float16_bytes", "int8_bytes", "float_latency_ms", "int8_latency_ms",
+    "float_accuracy",
+    "dynamic_accuracy",
+    "float16_accuracy",
+    "int8_accuracy",
+    "qat_int8_accuracy",
+    "float_bytes",
+    "dynamic_bytes",
+    "float16_bytes",
+    "int8_bytes",
+    "float_latency_ms",
+    "int8_latency_ms",
 ]
 
 
@@ -84,7 +94,12 @@ def test_int8_input_maps_unit_interval(figures):
 
 
 def test_latency_recorded(figures):
-    for key in ("float_latency_ms", "int8_latency_ms", "dynamic_latency_ms", "float16_latency_ms",
-                "qat_int8_latency_ms"):
+    for key in (
+        "float_latency_ms",
+        "int8_latency_ms",
+        "dynamic_latency_ms",
+        "float16_latency_ms",
+        "qat_int8_latency_ms",
+    ):
         assert 0 < figures[key] < 100, (key, figures[key])
     print(f"\nlatency float32 {figures['float_latency_ms']:.4f} ms, int8 {figures['int8_latency_ms']:.4f} ms")

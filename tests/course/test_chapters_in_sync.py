@@ -1,4 +1,5 @@
 """chapters/ is generated from solutions/: regenerating it must change nothing (nbdev's clean-tree rule)."""
+
 import filecmp
 import subprocess
 import sys
@@ -36,8 +37,11 @@ def test_chapters_match_a_fresh_generation(generated):
 
 def test_no_stray_student_notebooks(generated):
     made = {p.relative_to(generated) for p in generated.rglob("*.ipynb")}
-    stray = [str(p.relative_to(ROOT / "chapters")) for p in (ROOT / "chapters").rglob("*.ipynb")
-             if p.relative_to(ROOT / "chapters") not in made and ".ipynb_checkpoints" not in p.parts]
+    stray = [
+        str(p.relative_to(ROOT / "chapters"))
+        for p in (ROOT / "chapters").rglob("*.ipynb")
+        if p.relative_to(ROOT / "chapters") not in made and ".ipynb_checkpoints" not in p.parts
+    ]
     assert not stray, f"chapters/ has notebooks with no source in solutions/: {stray}"
 
 

@@ -1,4 +1,5 @@
 """effcourse.check: messages, tolerance, NaN, exact types, hostile objects, not_modified, rng, export."""
+
 from __future__ import annotations
 
 import doctest

@@ -1,4 +1,5 @@
 """effcourse.setup, compat, progress and report."""
+
 import json
 import os
 import subprocess
@@ -70,8 +71,7 @@ def test_keras_progress_callback_runs_through_fit():
 
     model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
-    history = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0,
-                        callbacks=[progress.keras_callback(2)])
+    history = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0, callbacks=[progress.keras_callback(2)])
     assert len(history.history["loss"]) == 2
 
 
@@ -115,7 +115,9 @@ def test_first_record_of_a_run_starts_a_fresh_file(fresh_report, monkeypatch):
     assert report.load(out) == {"fresh": 2}
 
 
-@pytest.mark.parametrize("value, error", [(float("nan"), ValueError), (float("inf"), ValueError), (object(), TypeError)])
+@pytest.mark.parametrize(
+    "value, error", [(float("nan"), ValueError), (float("inf"), ValueError), (object(), TypeError)]
+)
 def test_record_rejects_values_that_back_no_claim(fresh_report, value, error):
     report.set_notebook(fresh_report / "solutions" / "c" / "n.ipynb")
     with pytest.raises(error):

@@ -1,4 +1,5 @@
 """effcourse.data: the offline stand-ins (no network), load()'s contract and log-mel features."""
+
 import time
 
 import numpy as np
@@ -225,8 +226,13 @@ def _logistic(x_train, y_train, x_test, y_test, **kwargs):
 
 def test_digits_baseline(sets):
     (x_train, y_train), (x_test, y_test) = sets["digits"]
-    acc = _logistic(x_train.reshape(len(x_train), -1) / 255.0, y_train, x_test.reshape(len(x_test), -1) / 255.0, y_test,
-                    max_iter=500)
+    acc = _logistic(
+        x_train.reshape(len(x_train), -1) / 255.0,
+        y_train,
+        x_test.reshape(len(x_test), -1) / 255.0,
+        y_test,
+        max_iter=500,
+    )
     print(f"digits: logistic regression on pixels: {acc:.3f}")
     assert 0.6 < acc < 0.97
 
@@ -247,7 +253,6 @@ def test_speech_baseline(sets):
     f_train = data.log_mel_spectrogram(x_train, ds.info["sample_rate"])
     f_test = data.log_mel_spectrogram(x_test, ds.info["sample_rate"])
 
-
     def coarse(f):  # average into 7 time blocks x 10 mel bands: 70 features, quick to fit
         return f[:, :49].reshape(len(f), 7, 7, 10, 4).mean(axis=(2, 4)).reshape(len(f), -1)
 
@@ -265,19 +270,22 @@ def test_images_baseline(sets):
     from effcourse.compat import keras
 
     (x_train, y_train), (x_test, y_test) = sets["images"]
-    model = keras.Sequential([
-        keras.layers.Input((32, 32, 3)),
-        keras.layers.Rescaling(1 / 255.0),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPool2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPool2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10),
-    ])
-    model.compile(keras.optimizers.Adam(2e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.layers.Input((32, 32, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPool2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPool2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(2e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     model.fit(x_train, y_train, epochs=3, batch_size=32, verbose=0)
     acc = model.evaluate(x_test, y_test, verbose=0)[1]
     print(f"images: small CNN, 3 epochs: {acc:.3f}")
@@ -333,7 +341,6 @@ def test_log_mel_puts_a_tone_in_the_right_band():
 
 def test_log_mel_matches_tensorflow_filterbank():
     from effcourse.compat import tf
-
     from effcourse.data.audio import mel_filterbank
 
     ours = mel_filterbank(40, 129, 8000, 20.0, 4000.0)

@@ -1,4 +1,5 @@
 """effcourse.data real loaders, without network: tiny fake files in the real formats in a tmp cache."""
+
 import io
 import pickle
 import tarfile
@@ -84,7 +85,10 @@ def test_corrupt_cache_is_refetched(tmp_path, monkeypatch):
 
 def test_corrupt_cache_offline_is_a_clear_error(tmp_path, offline_network):
     (tmp_path / "mnist.npz").write_bytes(b"truncated")
-    with pytest.raises(data.DownloadError, match="mnist.npz is corrupt.*network is unavailable.*delete it or set EFFCOURSE_DATA=offline"):
+    with pytest.raises(
+        data.DownloadError,
+        match="mnist.npz is corrupt.*network is unavailable.*delete it or set EFFCOURSE_DATA=offline",
+    ):
         data.load("digits", "real", cache_dir=tmp_path)
     assert offline_network == [digits.MNIST_URL]
 
@@ -222,7 +226,11 @@ def test_oxford_pets_archives(tmp_path, monkeypatch, offline_network):
             buf = io.BytesIO()
             Image.fromarray(trimap).save(buf, format="PNG")
             _add(archive, f"annotations/trimaps/{name}.png", buf.getvalue())
-        _add(archive, "annotations/trainval.txt", b"#Image CLASS-ID SPECIES BREED ID\nAbyssinian_1 1 1 1\nbeagle_2 2 2 1\n")
+        _add(
+            archive,
+            "annotations/trainval.txt",
+            b"#Image CLASS-ID SPECIES BREED ID\nAbyssinian_1 1 1 1\nbeagle_2 2 2 1\n",
+        )
         _add(archive, "annotations/test.txt", b"Bengal_3 3 1 2\n")
     ds = data.load("pets", "real", cache_dir=tmp_path, image_size=32)
     (x_train, y_train), (x_test, y_test) = ds

@@ -1,4 +1,5 @@
 """Tests of effcourse.deploy.tflite: conversion modes, representative datasets, interpreter, io details."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,13 +20,15 @@ def model_and_data():
 
     rng = np.random.default_rng(0)
     x = rng.random((64, 8, 8, 1), dtype=np.float32)
-    model = keras.Sequential([
-        keras.layers.Input((8, 8, 1)),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(4),
-    ])
+    model = keras.Sequential(
+        [
+            keras.layers.Input((8, 8, 1)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(4),
+        ]
+    )
     return model, x
 
 

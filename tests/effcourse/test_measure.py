@@ -1,4 +1,5 @@
 """effcourse.measure: counts against hand formulas, sizes against known bytes, TFLite accuracy."""
+
 from __future__ import annotations
 
 import gzip
@@ -49,8 +50,9 @@ def test_dense_macs_match_formula_also_on_3d_inputs(shape, units):
 def test_conv2d_macs_match_formula(hw, cin, filters, kernel, strides, padding, groups, dilation):
     k = (kernel, kernel) if isinstance(kernel, int) else kernel
     s = (strides, strides) if isinstance(strides, int) else strides
-    model = model_of((*hw, cin), L.Conv2D(filters, k, strides=s, padding=padding, groups=groups,
-                                          dilation_rate=dilation))
+    model = model_of(
+        (*hw, cin), L.Conv2D(filters, k, strides=s, padding=padding, groups=groups, dilation_rate=dilation)
+    )
     h_out = conv_out(hw[0], k[0], s[0], padding, dilation)
     w_out = conv_out(hw[1], k[1], s[1], padding, dilation)
     assert model.output_shape[1:3] == (h_out, w_out)  # the formula for the output size is right
@@ -59,21 +61,27 @@ def test_conv2d_macs_match_formula(hw, cin, filters, kernel, strides, padding, g
     assert measure.count_flops(model) == 2 * expected
 
 
-@pytest.mark.parametrize("length,cin,filters,kernel,strides,padding", [(20, 3, 5, 3, 1, "valid"), (17, 2, 4, 5, 2, "same")])
+@pytest.mark.parametrize(
+    "length,cin,filters,kernel,strides,padding", [(20, 3, 5, 3, 1, "valid"), (17, 2, 4, 5, 2, "same")]
+)
 def test_conv1d_macs_match_formula(length, cin, filters, kernel, strides, padding):
     model = model_of((length, cin), L.Conv1D(filters, kernel, strides=strides, padding=padding))
     expected = conv_out(length, kernel, strides, padding) * kernel * cin * filters
     assert measure.count_macs(model) == expected
 
 
-@pytest.mark.parametrize("hw,cin,kernel,strides,multiplier", [((9, 9), 3, 3, 1, 1), ((10, 8), 4, 3, 2, 2), ((7, 7), 2, 5, 1, 3)])
+@pytest.mark.parametrize(
+    "hw,cin,kernel,strides,multiplier", [((9, 9), 3, 3, 1, 1), ((10, 8), 4, 3, 2, 2), ((7, 7), 2, 5, 1, 3)]
+)
 def test_depthwise_macs_match_formula(hw, cin, kernel, strides, multiplier):
     model = model_of((*hw, cin), L.DepthwiseConv2D(kernel, strides=strides, depth_multiplier=multiplier))
     h_out, w_out = (conv_out(d, kernel, strides, "valid") for d in hw)
     assert measure.count_macs(model) == h_out * w_out * kernel * kernel * cin * multiplier
 
 
-@pytest.mark.parametrize("hw,cin,filters,kernel,multiplier,padding", [((9, 9), 3, 8, 3, 1, "valid"), ((8, 6), 4, 5, 3, 2, "same")])
+@pytest.mark.parametrize(
+    "hw,cin,filters,kernel,multiplier,padding", [((9, 9), 3, 8, 3, 1, "valid"), ((8, 6), 4, 5, 3, 2, "same")]
+)
 def test_separable_macs_are_depthwise_plus_pointwise(hw, cin, filters, kernel, multiplier, padding):
     model = model_of((*hw, cin), L.SeparableConv2D(filters, kernel, depth_multiplier=multiplier, padding=padding))
     h_out, w_out = (conv_out(d, kernel, 1, padding) for d in hw)
@@ -87,13 +95,16 @@ def test_conv2d_transpose_macs():
     assert measure.count_macs(model) == 5 * 6 * 3 * 3 * 3 * 4
 
 
-@pytest.mark.parametrize("layer,shape,flops", [
-    (L.MaxPooling2D(2), (8, 8, 3), 4 * 4 * 3 * 2 * 2),
-    (L.AveragePooling2D(3, strides=1), (7, 7, 2), 5 * 5 * 2 * 3 * 3),
-    (L.MaxPooling1D(2), (10, 4), 5 * 4 * 2),
-    (L.GlobalAveragePooling2D(), (6, 5, 3), 6 * 5 * 3),
-    (L.GlobalMaxPooling1D(), (9, 4), 9 * 4),
-])
+@pytest.mark.parametrize(
+    "layer,shape,flops",
+    [
+        (L.MaxPooling2D(2), (8, 8, 3), 4 * 4 * 3 * 2 * 2),
+        (L.AveragePooling2D(3, strides=1), (7, 7, 2), 5 * 5 * 2 * 3 * 3),
+        (L.MaxPooling1D(2), (10, 4), 5 * 4 * 2),
+        (L.GlobalAveragePooling2D(), (6, 5, 3), 6 * 5 * 3),
+        (L.GlobalMaxPooling1D(), (9, 4), 9 * 4),
+    ],
+)
 def test_pooling_counts_window_reads_as_flops_and_no_macs(layer, shape, flops):
     model = model_of(shape, layer)
     assert measure.count_macs(model) == 0
@@ -101,8 +112,9 @@ def test_pooling_counts_window_reads_as_flops_and_no_macs(layer, shape, flops):
 
 
 def test_zero_cost_layers_embedding_batchnorm_activations():
-    model = model_of((10,), L.Embedding(50, 8), L.LayerNormalization(), L.Activation("relu"),
-                     L.Dropout(0.5), L.Flatten())
+    model = model_of(
+        (10,), L.Embedding(50, 8), L.LayerNormalization(), L.Activation("relu"), L.Dropout(0.5), L.Flatten()
+    )
     assert measure.count_macs(model) == 0
     conv = model_of((6, 6, 2), L.Conv2D(3, 3, use_bias=False), L.BatchNormalization(), L.ReLU())
     assert measure.count_macs(conv) == 4 * 4 * 3 * 3 * 2 * 3
@@ -114,8 +126,14 @@ def test_multi_head_attention_macs(t, s, d_model, heads, key_dim, value_dim):
     out = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim)(query, value)
     model = keras.Model([query, value], out)
     v = value_dim or key_dim
-    expected = (t * d_model * heads * key_dim + s * d_model * heads * key_dim + s * d_model * heads * v
-                + heads * t * s * key_dim + heads * t * s * v + t * heads * v * d_model)
+    expected = (
+        t * d_model * heads * key_dim
+        + s * d_model * heads * key_dim
+        + s * d_model * heads * v
+        + heads * t * s * key_dim
+        + heads * t * s * v
+        + t * heads * v * d_model
+    )
     assert measure.count_macs(model) == expected
 
 
@@ -163,7 +181,9 @@ def test_tfmot_wrapped_layers_are_measured_as_the_inner_layer():
 
 def test_unbuilt_model_without_input_shape_says_how_to_fix():
     model = keras.Sequential([L.Dense(3)])
-    with pytest.raises(ValueError, match=r"build the model or pass input_shape=\(H, W, C\) \(without the batch dimension\)"):
+    with pytest.raises(
+        ValueError, match=r"build the model or pass input_shape=\(H, W, C\) \(without the batch dimension\)"
+    ):
         measure.count_flops(model)
     assert measure.count_macs(model, input_shape=(5,)) == 15
 
@@ -297,8 +317,10 @@ def test_unique_weights_and_clustered_wrapper():
     counts = measure.unique_weights(model)
     assert counts["a"] == 3 and counts["b"] == 12
     cm = tfmot.clustering.keras.cluster_weights(
-        model_of((6,), L.Dense(8), L.Dense(3)), number_of_clusters=4,
-        cluster_centroids_init=tfmot.clustering.keras.CentroidInitialization.LINEAR)
+        model_of((6,), L.Dense(8), L.Dense(3)),
+        number_of_clusters=4,
+        cluster_centroids_init=tfmot.clustering.keras.CentroidInitialization.LINEAR,
+    )
     assert all(1 <= n <= 4 for n in measure.unique_weights(cm).values())
 
 
@@ -306,12 +328,13 @@ def test_unique_weights_and_clustered_wrapper():
 
 
 def to_tflite(model, *, int8=False, representative=None, batch=1):
-    fn = tf.function(lambda x: model(x, training=False),
-                     input_signature=[tf.TensorSpec([batch, *model.input_shape[1:]], tf.float32)])
+    fn = tf.function(
+        lambda x: model(x, training=False), input_signature=[tf.TensorSpec([batch, *model.input_shape[1:]], tf.float32)]
+    )
     converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], model)
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([representative[i:i + 1]] for i in range(len(representative)))
+        converter.representative_dataset = lambda: ([representative[i : i + 1]] for i in range(len(representative)))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
@@ -330,20 +353,31 @@ def trained():
     y = digits.target.astype(np.int64)
     x_train, y_train, x_test, y_test = x[:1400], y[:1400], x[1400:], y[1400:]
     model = model_of((8, 8, 1), L.Conv2D(8, 3, activation="relu"), L.Flatten(), L.Dense(10))
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=8, batch_size=64, verbose=0)
     keras_accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(-1) == y_test))
-    return dict(model=model, x=x_test, y=y_test, keras_accuracy=keras_accuracy,
-                float_model=to_tflite(model), int8_model=to_tflite(model, int8=True, representative=x_train[:200]))
+    return dict(
+        model=model,
+        x=x_test,
+        y=y_test,
+        keras_accuracy=keras_accuracy,
+        float_model=to_tflite(model),
+        int8_model=to_tflite(model, int8=True, representative=x_train[:200]),
+    )
 
 
 def test_tflite_float_and_int8_accuracy_agree_with_keras(trained):
     assert trained["keras_accuracy"] > 0.8
     assert measure.tflite_accuracy(trained["float_model"], trained["x"], trained["y"]) == pytest.approx(
-        trained["keras_accuracy"], abs=0.003)
+        trained["keras_accuracy"], abs=0.003
+    )
     assert measure.tflite_accuracy(trained["int8_model"], trained["x"], trained["y"]) == pytest.approx(
-        trained["keras_accuracy"], abs=0.03)
+        trained["keras_accuracy"], abs=0.03
+    )
 
 
 def test_tflite_reads_scale_and_zero_point_from_the_interpreter(trained):
@@ -379,7 +413,9 @@ def test_tflite_label_formats_and_batches(trained):
     assert measure.tflite_accuracy(model, x, y[:, None]) == acc
     assert measure.tflite_accuracy(model, x, np.eye(10)[y]) == acc
     assert measure.tflite_accuracy(model, x, y, batch_size=16) == acc
-    np.testing.assert_allclose(measure.tflite_predict(model, x, batch_size=7), measure.tflite_predict(model, x), atol=1e-5)
+    np.testing.assert_allclose(
+        measure.tflite_predict(model, x, batch_size=7), measure.tflite_predict(model, x), atol=1e-5
+    )
 
 
 def test_tflite_errors_say_what_is_wrong(trained, tmp_path):
@@ -437,7 +473,12 @@ def test_latency_errors(trained):
 def test_docstring_examples_hold():
     import doctest
 
-    failures, tried = doctest.testmod(measure, optionflags=doctest.ELLIPSIS)
+    from effcourse.measure import counting, running, sizes
+
+    failures = tried = 0
+    for module in (measure, counting, sizes, running):
+        f, t = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        failures, tried = failures + f, tried + t
     assert tried > 5 and failures == 0
 
 

@@ -1,4 +1,5 @@
 """effcourse._native: native stderr capture."""
+
 import os
 import sys
 

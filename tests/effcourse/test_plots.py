@@ -1,18 +1,19 @@
 """effcourse.plots: Pareto front on hand cases; every plot returns the right matplotlib object."""
+
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from effcourse import plots  # noqa: E402
+from effcourse import plots
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +25,19 @@ def close_figures():
 # ------------------------------------------------------------------ pareto_front
 
 
-@pytest.mark.parametrize("costs,qualities,front", [
-    ([10, 20, 30, 25], [0.90, 0.95, 0.97, 0.94], [0, 1, 2]),  # 25 is worse than 20 on both
-    ([5], [0.5], [0]),  # a single point is its own front
-    ([30, 10, 20], [0.9, 0.8, 0.85], [1, 2, 0]),  # sorted by cost, not by index
-    ([10, 10, 20], [0.8, 0.9, 0.9], [1]),  # equal cost: the better quality wins; equal quality: the cheaper
-    ([10, 10], [0.9, 0.9], [0, 1]),  # identical points dominate neither other
-    ([10, 20, 30], [0.9, 0.9, 0.9], [0]),  # same quality for more cost is dominated
-    ([1, 2, 3], [0.3, 0.2, 0.1], [0]),  # the cheapest is also the best
-    ([], [], []),
-])
+@pytest.mark.parametrize(
+    "costs,qualities,front",
+    [
+        ([10, 20, 30, 25], [0.90, 0.95, 0.97, 0.94], [0, 1, 2]),  # 25 is worse than 20 on both
+        ([5], [0.5], [0]),  # a single point is its own front
+        ([30, 10, 20], [0.9, 0.8, 0.85], [1, 2, 0]),  # sorted by cost, not by index
+        ([10, 10, 20], [0.8, 0.9, 0.9], [1]),  # equal cost: the better quality wins; equal quality: the cheaper
+        ([10, 10], [0.9, 0.9], [0, 1]),  # identical points dominate neither other
+        ([10, 20, 30], [0.9, 0.9, 0.9], [0]),  # same quality for more cost is dominated
+        ([1, 2, 3], [0.3, 0.2, 0.1], [0]),  # the cheapest is also the best
+        ([], [], []),
+    ],
+)
 def test_pareto_front_hand_cases(costs, qualities, front):
     assert plots.pareto_front(costs, qualities) == front
 
@@ -43,8 +47,11 @@ def test_pareto_front_matches_brute_force_on_random_points():
     for _ in range(20):
         c = rng.integers(0, 6, size=12).astype(float)
         q = rng.integers(0, 6, size=12).astype(float)
-        expected = {i for i in range(12)
-                    if not any(c[j] <= c[i] and q[j] >= q[i] and (c[j] < c[i] or q[j] > q[i]) for j in range(12))}
+        expected = {
+            i
+            for i in range(12)
+            if not any(c[j] <= c[i] and q[j] >= q[i] and (c[j] < c[i] or q[j] > q[i]) for j in range(12))
+        }
         got = plots.pareto_front(c, q)
         assert set(got) == expected
         assert list(c[got]) == sorted(c[got])
@@ -96,7 +103,12 @@ def test_tradeoff_errors():
 
 
 def test_training_curves_from_dict_and_history():
-    logs = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.4, 0.6, 0.7]}
+    logs = {
+        "loss": [1.0, 0.6, 0.4],
+        "val_loss": [1.1, 0.8, 0.7],
+        "accuracy": [0.5, 0.7, 0.8],
+        "val_accuracy": [0.4, 0.6, 0.7],
+    }
     fig = plots.training_curves(logs)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     lines = fig.axes[0].get_lines()
@@ -125,13 +137,16 @@ def test_training_curves_on_given_axes_and_errors():
 # ------------------------------------------------------------------ images and spectrograms
 
 
-@pytest.mark.parametrize("images", [
-    np.zeros((5, 8, 8), np.uint8),
-    np.zeros((5, 8, 8, 1), np.uint8),
-    np.random.default_rng(0).integers(0, 256, (5, 8, 8, 3)).astype(np.uint8),
-    np.random.default_rng(0).normal(size=(5, 8, 8, 3)).astype(np.float32),
-    np.random.default_rng(0).random((5, 8, 8)),
-])
+@pytest.mark.parametrize(
+    "images",
+    [
+        np.zeros((5, 8, 8), np.uint8),
+        np.zeros((5, 8, 8, 1), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (5, 8, 8, 3)).astype(np.uint8),
+        np.random.default_rng(0).normal(size=(5, 8, 8, 3)).astype(np.float32),
+        np.random.default_rng(0).random((5, 8, 8)),
+    ],
+)
 def test_image_grid_shapes_and_dtypes(images):
     fig = plots.image_grid(images, labels=np.arange(5)[:, None], class_names=list("abcde"), ncols=3, title="g")
     assert isinstance(fig, Figure)

@@ -1,4 +1,5 @@
 """effcourse.quantization: the NumPy reference quantizer (chapter 2, lesson 1)."""
+
 import math
 
 import numpy as np
@@ -8,23 +9,41 @@ from effcourse import quantization as Q
 
 
 # --------------------------------------------------------------------------- ranges and params
-@pytest.mark.parametrize("bits, symmetric, expected", [
-    (1, False, (0, 1)), (2, False, (0, 3)), (8, False, (0, 255)), (16, False, (0, 65535)),
-    (2, True, (-1, 1)), (4, True, (-7, 7)), (8, True, (-127, 127)), (16, True, (-32767, 32767)),
-])
+@pytest.mark.parametrize(
+    "bits, symmetric, expected",
+    [
+        (1, False, (0, 1)),
+        (2, False, (0, 3)),
+        (8, False, (0, 255)),
+        (16, False, (0, 65535)),
+        (2, True, (-1, 1)),
+        (4, True, (-7, 7)),
+        (8, True, (-127, 127)),
+        (16, True, (-32767, 32767)),
+    ],
+)
 def test_code_range(bits, symmetric, expected):
     assert Q.code_range(bits, symmetric=symmetric) == expected
 
 
-@pytest.mark.parametrize("bits, symmetric, expected", [
-    (1, False, np.uint8), (8, False, np.uint8), (9, False, np.uint16), (2, True, np.int8),
-    (8, True, np.int8), (16, True, np.int16),
-])
+@pytest.mark.parametrize(
+    "bits, symmetric, expected",
+    [
+        (1, False, np.uint8),
+        (8, False, np.uint8),
+        (9, False, np.uint16),
+        (2, True, np.int8),
+        (8, True, np.int8),
+        (16, True, np.int16),
+    ],
+)
 def test_code_dtype(bits, symmetric, expected):
     assert Q.code_dtype(bits, symmetric=symmetric) == np.dtype(expected)
 
 
-@pytest.mark.parametrize("bits, symmetric", [(0, False), (17, False), (1, True), (2.0, False), (True, False), ("8", False)])
+@pytest.mark.parametrize(
+    "bits, symmetric", [(0, False), (17, False), (1, True), (2.0, False), (True, False), ("8", False)]
+)
 def test_bad_bits_are_rejected(bits, symmetric):
     with pytest.raises(ValueError, match="bits"):
         Q.code_range(bits, symmetric=symmetric)
@@ -67,7 +86,9 @@ def test_affine_params_bad_type():
 
 
 # --------------------------------------------------------------------------- quantize / dequantize
-@pytest.mark.parametrize("bits, symmetric", [(b, s) for s in (False, True) for b in (1, 2, 3, 5, 8, 12) if b > 1 or not s])
+@pytest.mark.parametrize(
+    "bits, symmetric", [(b, s) for s in (False, True) for b in (1, 2, 3, 5, 8, 12) if b > 1 or not s]
+)
 def test_round_trip_error_is_at_most_half_a_step(bits, symmetric):
     rng = np.random.default_rng(bits)
     x_min, x_max = -rng.uniform(0.1, 3.0), rng.uniform(0.1, 3.0)

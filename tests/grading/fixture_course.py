@@ -1,4 +1,5 @@
 """A tiny nbgrader course (one fast NumPy-only assignment) for the grading tests."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,34 +16,61 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _md(gid, source):
     c = nbformat.v4.new_markdown_cell(source)
-    c.metadata["nbgrader"] = {"grade": False, "grade_id": gid, "locked": True, "schema_version": 3,
-                              "solution": False, "task": False}
+    c.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": gid,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return c
 
 
 def _locked(gid, source):
     c = nbformat.v4.new_code_cell(source)
-    c.metadata["nbgrader"] = {"grade": False, "grade_id": gid, "locked": True, "schema_version": 3,
-                              "solution": False, "task": False}
+    c.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": gid,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return c
 
 
 def _answer(gid, source):
     c = nbformat.v4.new_code_cell(source)
-    c.metadata["nbgrader"] = {"grade": False, "grade_id": gid, "locked": False, "schema_version": 3,
-                              "solution": True, "task": False}
+    c.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": gid,
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     return c
 
 
 def _test(gid, points, source):
     c = nbformat.v4.new_code_cell(source)
-    c.metadata["nbgrader"] = {"grade": True, "grade_id": gid, "locked": True, "points": points,
-                              "schema_version": 3, "solution": False, "task": False}
+    c.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": gid,
+        "locked": True,
+        "points": points,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return c
 
 
 SQUARE_SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return np.asarray(x) ** 2\n    ### END SOLUTION\n"
-MEAN_SOLUTION = "def mean_rows(a):\n    ### BEGIN SOLUTION\n    return np.asarray(a).mean(axis=1)\n    ### END SOLUTION\n"
+MEAN_SOLUTION = (
+    "def mean_rows(a):\n    ### BEGIN SOLUTION\n    return np.asarray(a).mean(axis=1)\n    ### END SOLUTION\n"
+)
 HIDDEN_LINE = "check.equal(square(z), z ** 2, name='square of integers')"
 
 SQUARE_TEST = f"""rng = check.rng("square")
@@ -90,8 +118,16 @@ def make_course(dest: Path) -> Path:
     nbformat.write(source_notebook(), src / f"{NOTEBOOK}.ipynb")
     shutil.copy2(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
     scratch_db = dest / "scratch-generate.db"
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
-           f"--CourseDirectory.root={dest}", f"--CourseDirectory.db_url=sqlite:///{scratch_db}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        ASSIGNMENT,
+        "--force",
+        f"--CourseDirectory.root={dest}",
+        f"--CourseDirectory.db_url=sqlite:///{scratch_db}",
+    ]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(dest)}
     proc = subprocess.run(cmd, cwd=dest, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -104,8 +140,14 @@ def release_notebook(course: Path) -> nbformat.NotebookNode:
     return nbformat.read(course / "chapters" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
 
 
-def submit(course: Path, student: str, nb: nbformat.NotebookNode | None = None, *, raw: bytes | None = None,
-           name: str = f"{NOTEBOOK}.ipynb") -> Path:
+def submit(
+    course: Path,
+    student: str,
+    nb: nbformat.NotebookNode | None = None,
+    *,
+    raw: bytes | None = None,
+    name: str = f"{NOTEBOOK}.ipynb",
+) -> Path:
     """Put a submission into ``.grading/submitted/<student>/hw1/``."""
     d = course / ".grading" / "submitted" / student / ASSIGNMENT
     d.mkdir(parents=True, exist_ok=True)
@@ -129,5 +171,7 @@ def with_answers(nb: nbformat.NotebookNode, **answers: str) -> nbformat.Notebook
     return out
 
 
-CORRECT = {"square": "def square(x):\n    return np.asarray(x) ** 2\n",
-           "mean_rows": "def mean_rows(a):\n    return np.asarray(a).mean(axis=1)\n"}
+CORRECT = {
+    "square": "def square(x):\n    return np.asarray(x) ** 2\n",
+    "mean_rows": "def mean_rows(a):\n    return np.asarray(a).mean(axis=1)\n",
+}

@@ -3,6 +3,7 @@
 Each case is a student of a tiny fixture course (see fixture_course.py: ``square`` 2 points,
 ``mean_rows`` 3 points, tests exporting their values, a test cell that writes to stderr).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,9 +17,9 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fixture_course as fc  # noqa: E402
+import fixture_course as fc
 
-from effcourse.grading import grader, sandbox  # noqa: E402
+from effcourse.grading import grader, sandbox
 
 pytestmark = pytest.mark.skipif(not sandbox.sandbox_available()[0], reason=sandbox.sandbox_available()[1])
 
@@ -33,90 +34,185 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
         "correct": (fc.CORRECT, 5, "the solution"),
         "blank": ({}, 0, "untouched student notebook"),
         "wrong_floor": ({**fc.CORRECT, "square": WRONG_SQUARE}, 3, "plausible wrong answer"),
-        "patch_checks": ({**fc.CORRECT, "square": (
-            "import numpy.testing, effcourse.check as chk\n"
-            "for f in ('close', 'equal', 'is_type', 'shape', 'dtype', 'at_least'):\n"
-            "    setattr(chk, f, lambda *a, **k: None)\n"
-            "numpy.testing.assert_allclose = lambda *a, **k: None\n"
-            "def square(x):\n    return np.zeros(np.shape(x))\n")}, 3, "monkeypatches effcourse.check and numpy.testing"),
-        "patch_export": ({**fc.CORRECT, "square": (
-            "import effcourse.check as chk\nchk.export = lambda *a, **k: None\nchk.close = lambda *a, **k: None\n"
-            "chk.equal = lambda *a, **k: None\ndef square(x):\n    return np.zeros(np.shape(x))\n")}, 0,
-            "disables export and checks (every re-checked cell then loses)"),
-        "rewrite_exports": ({"square": (
-            "import effcourse.check as chk\n"
-            "for f in ('close', 'equal', 'is_type', 'shape', 'dtype'):\n"
-            "    setattr(chk, f, lambda *a, **k: None)\n"
-            "def square(x):\n    return np.zeros(np.shape(x))\n"),
-            "mean_rows": (
-            "import os\n"
-            "p = os.environ.get('EFFCOURSE_CHECK_EXPORT', '')\n"
-            "if os.path.exists(p):  # after square__test ran: put right values where its wrong ones were\n"
-            "    d = dict(np.load(p))\n"
-            "    d['square__test/y'], d['square__test/z'] = x ** 2, z ** 2\n"
-            "    np.savez(p, **d)\n    print('REWROTE EXPORTS')\n"
-            + fc.CORRECT["mean_rows"])}, 3,
-            "disables the checks, then rewrites the exported values of the earlier test with right ones"),
-        "always_eq": ({**fc.CORRECT, "square": (
-            "class Yes(np.ndarray):\n    def __eq__(self, o): return np.True_\n"
-            "def square(x):\n    return np.zeros(np.shape(x)).view(Yes)\n")}, 3, "array whose __eq__ is always true"),
-        "swallow_errors": ({**fc.CORRECT, "square": (
-            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n" + WRONG_SQUARE)}, 3,
-            "swallows every exception in the kernel"),
-        "read_solution": ({**fc.CORRECT, "square": (
-            "import glob\n"
-            f"found = glob.glob({c!r} + '/**/*.ipynb', recursive=True) + glob.glob('/tmp/**/*.ipynb', recursive=True)\n"
-            "print('FOUND', found)\n"
-            "for p in found:\n    exec(compile(open(p).read(), p, 'exec'))\n"
-            "def square(x):\n    raise NotImplementedError\n")}, 3, "reads the solution from the course folder"),
-        "sqlite_rewrite": ({**fc.CORRECT, "square": (
-            "import sqlite3\ntry:\n"
-            f"    db = sqlite3.connect({c!r} + '/.grading/gradebook.db')\n"
-            "    db.execute('UPDATE grade SET auto_score = 100'); db.commit(); print('REWROTE')\n"
-            "except Exception as e:\n    print('NO GRADEBOOK', e)\n" + fc.CORRECT["square"])}, 5,
-            "rewrites every score through sqlite3"),
-        "read_hidden": ({**fc.CORRECT, "square": (
-            "import os, sys, inspect\nhits = []\n"
-            f"for base in ('/tmp', os.getcwd(), {c!r}, os.path.dirname({c!r}), {str(fc.ROOT)!r}, '/root', '/home', '/var/tmp', '/dev/shm'):\n"
-            "    for d, dirs, fs in os.walk(base):\n"
-            "        dirs[:] = [x for x in dirs if x not in ('.venv', 'site-packages', '.git')\n"
-            "                   and not os.path.join(d, x).startswith((sys.prefix, sys.base_prefix))]  # Python\n"
-            "        for f in fs:\n"
-            "            try:\n                t = open(os.path.join(d, f), errors='ignore').read()\n"
-            "            except OSError:\n                continue\n"
-            "            if 'square of ' + 'integers' in t: hits.append(os.path.join(d, f))\n"
-            "print('HIDDEN FILES', hits)\n"
-            "def square(x):\n"
-            "    import linecache\n"
-            "    caller = inspect.stack()[1].filename\n"
-            "    if 'ipykernel' in caller:  # called straight from the test cell: show its whole source\n"
-            "        raise AssertionError('LEAK ' + ''.join(linecache.getlines(caller)))\n"
-            "    return np.asarray(x) ** 2\n")}, 3,
-            "looks for hidden tests in files, then leaks the test cell's source (hidden part too) in an error"),
-        "network": ({**fc.CORRECT, "square": (
-            "import urllib.request\ntry:\n    urllib.request.urlopen('http://1.1.1.1', timeout=3); print('NET OPEN')\n"
-            "except Exception as e:\n    print('NO NETWORK', type(e).__name__)\n" + fc.CORRECT["square"])}, 5,
-            "network attempt"),
-        "kill_runner": ({**fc.CORRECT, "square": (
-            "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError as e:\n"
-            "    print('CANNOT KILL', e)\n" + fc.CORRECT["square"])}, 5, "tries to kill the grading process"),
-        "big_output": ({**fc.CORRECT, "square": "print('x' * 20_000_000)\n" + fc.CORRECT["square"]}, 5,
-                       "20 MB of output"),
-        "infinite_loop": ({**fc.CORRECT, "square": "def square(x):\n    while True:\n        pass\n"}, 3,
-                          "infinite loop"),
+        "patch_checks": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import numpy.testing, effcourse.check as chk\n"
+                    "for f in ('close', 'equal', 'is_type', 'shape', 'dtype', 'at_least'):\n"
+                    "    setattr(chk, f, lambda *a, **k: None)\n"
+                    "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                    "def square(x):\n    return np.zeros(np.shape(x))\n"
+                ),
+            },
+            3,
+            "monkeypatches effcourse.check and numpy.testing",
+        ),
+        "patch_export": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import effcourse.check as chk\nchk.export = lambda *a, **k: None\nchk.close = lambda *a, **k: None\n"
+                    "chk.equal = lambda *a, **k: None\ndef square(x):\n    return np.zeros(np.shape(x))\n"
+                ),
+            },
+            0,
+            "disables export and checks (every re-checked cell then loses)",
+        ),
+        "rewrite_exports": (
+            {
+                "square": (
+                    "import effcourse.check as chk\n"
+                    "for f in ('close', 'equal', 'is_type', 'shape', 'dtype'):\n"
+                    "    setattr(chk, f, lambda *a, **k: None)\n"
+                    "def square(x):\n    return np.zeros(np.shape(x))\n"
+                ),
+                "mean_rows": (
+                    "import os\n"
+                    "p = os.environ.get('EFFCOURSE_CHECK_EXPORT', '')\n"
+                    "if os.path.exists(p):  # after square__test ran: put right values where its wrong ones were\n"
+                    "    d = dict(np.load(p))\n"
+                    "    d['square__test/y'], d['square__test/z'] = x ** 2, z ** 2\n"
+                    "    np.savez(p, **d)\n    print('REWROTE EXPORTS')\n" + fc.CORRECT["mean_rows"]
+                ),
+            },
+            3,
+            "disables the checks, then rewrites the exported values of the earlier test with right ones",
+        ),
+        "always_eq": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "class Yes(np.ndarray):\n    def __eq__(self, o): return np.True_\n"
+                    "def square(x):\n    return np.zeros(np.shape(x)).view(Yes)\n"
+                ),
+            },
+            3,
+            "array whose __eq__ is always true",
+        ),
+        "swallow_errors": (
+            {
+                **fc.CORRECT,
+                "square": ("get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n" + WRONG_SQUARE),
+            },
+            3,
+            "swallows every exception in the kernel",
+        ),
+        "read_solution": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import glob\n"
+                    f"found = glob.glob({c!r} + '/**/*.ipynb', recursive=True) + glob.glob('/tmp/**/*.ipynb', recursive=True)\n"
+                    "print('FOUND', found)\n"
+                    "for p in found:\n    exec(compile(open(p).read(), p, 'exec'))\n"
+                    "def square(x):\n    raise NotImplementedError\n"
+                ),
+            },
+            3,
+            "reads the solution from the course folder",
+        ),
+        "sqlite_rewrite": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import sqlite3\ntry:\n"
+                    f"    db = sqlite3.connect({c!r} + '/.grading/gradebook.db')\n"
+                    "    db.execute('UPDATE grade SET auto_score = 100'); db.commit(); print('REWROTE')\n"
+                    "except Exception as e:\n    print('NO GRADEBOOK', e)\n" + fc.CORRECT["square"]
+                ),
+            },
+            5,
+            "rewrites every score through sqlite3",
+        ),
+        "read_hidden": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import os, sys, inspect\nhits = []\n"
+                    f"for base in ('/tmp', os.getcwd(), {c!r}, os.path.dirname({c!r}), {str(fc.ROOT)!r}, '/root', '/home', '/var/tmp', '/dev/shm'):\n"
+                    "    for d, dirs, fs in os.walk(base):\n"
+                    "        dirs[:] = [x for x in dirs if x not in ('.venv', 'site-packages', '.git')\n"
+                    "                   and not os.path.join(d, x).startswith((sys.prefix, sys.base_prefix))]  # Python\n"
+                    "        for f in fs:\n"
+                    "            try:\n                t = open(os.path.join(d, f), errors='ignore').read()\n"
+                    "            except OSError:\n                continue\n"
+                    "            if 'square of ' + 'integers' in t: hits.append(os.path.join(d, f))\n"
+                    "print('HIDDEN FILES', hits)\n"
+                    "def square(x):\n"
+                    "    import linecache\n"
+                    "    caller = inspect.stack()[1].filename\n"
+                    "    if 'ipykernel' in caller:  # called straight from the test cell: show its whole source\n"
+                    "        raise AssertionError('LEAK ' + ''.join(linecache.getlines(caller)))\n"
+                    "    return np.asarray(x) ** 2\n"
+                ),
+            },
+            3,
+            "looks for hidden tests in files, then leaks the test cell's source (hidden part too) in an error",
+        ),
+        "network": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import urllib.request\ntry:\n    urllib.request.urlopen('http://1.1.1.1', timeout=3); print('NET OPEN')\n"
+                    "except Exception as e:\n    print('NO NETWORK', type(e).__name__)\n" + fc.CORRECT["square"]
+                ),
+            },
+            5,
+            "network attempt",
+        ),
+        "kill_runner": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError as e:\n"
+                    "    print('CANNOT KILL', e)\n" + fc.CORRECT["square"]
+                ),
+            },
+            5,
+            "tries to kill the grading process",
+        ),
+        "big_output": (
+            {**fc.CORRECT, "square": "print('x' * 20_000_000)\n" + fc.CORRECT["square"]},
+            5,
+            "20 MB of output",
+        ),
+        "infinite_loop": (
+            {**fc.CORRECT, "square": "def square(x):\n    while True:\n        pass\n"},
+            3,
+            "infinite loop",
+        ),
         "os_exit": ({**fc.CORRECT, "square": "import os\nos._exit(1)\n"}, 3, "os._exit in an answer cell"),
         "sys_exit": ({**fc.CORRECT, "square": "import sys\ndef square(x):\n    sys.exit(0)\n"}, 3, "sys.exit(0)"),
-        "memory_bomb": ({**fc.CORRECT, "square": "hog = bytearray(40 * 1024**3)\n" + fc.CORRECT["square"]}, 3,
-                        "memory bomb (the cell fails, square stays undefined)"),
-        "fork_bomb": ({**fc.CORRECT, "square": (
-            "import os, time\nn = 0\nwhile n < 10_000:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
-            "    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n    n += 1\nprint('FORKED', n)\n"
-            + fc.CORRECT["square"])}, 3, "fork bomb, bounded by the process limit (the forking student's next test fails)"),
-        "stderr_correct": ({**fc.CORRECT, "mean_rows": (
-            "import sys, logging, warnings\n"
-            "def mean_rows(a):\n    sys.stderr.write('TF-like noise\\n')\n    warnings.warn('deprecated')\n"
-            "    logging.getLogger('tf').warning('log')\n    return np.asarray(a).mean(axis=1)\n")}, 5,
-            "correct answer that writes to stderr"),
+        "memory_bomb": (
+            {**fc.CORRECT, "square": "hog = bytearray(40 * 1024**3)\n" + fc.CORRECT["square"]},
+            3,
+            "memory bomb (the cell fails, square stays undefined)",
+        ),
+        "fork_bomb": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import os, time\nn = 0\nwhile n < 10_000:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+                    "    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n    n += 1\nprint('FORKED', n)\n"
+                    + fc.CORRECT["square"]
+                ),
+            },
+            3,
+            "fork bomb, bounded by the process limit (the forking student's next test fails)",
+        ),
+        "stderr_correct": (
+            {
+                **fc.CORRECT,
+                "mean_rows": (
+                    "import sys, logging, warnings\n"
+                    "def mean_rows(a):\n    sys.stderr.write('TF-like noise\\n')\n    warnings.warn('deprecated')\n"
+                    "    logging.getLogger('tf').warning('log')\n    return np.asarray(a).mean(axis=1)\n"
+                ),
+            },
+            5,
+            "correct answer that writes to stderr",
+        ),
     }
 
 
@@ -162,8 +258,15 @@ def _structural(course: Path, rel: nbformat.NotebookNode) -> None:
     fc.submit(course, "reordered", nb)
     nb = copy.deepcopy(good)
     forged = nbformat.v4.new_code_cell("pass")
-    forged.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": True, "points": 100,
-                                   "schema_version": 3, "solution": False, "task": False}
+    forged.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "locked": True,
+        "points": 100,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     nb.cells.append(forged)
     fc.submit(course, "extra_graded_cell", nb)
     fc.submit(course, "malformed_json", raw=b'{"cells": [ {"cell_type": "code", ')
@@ -276,8 +379,9 @@ def test_messages_for_unreadable_submissions(batch):
 
 def _outputs(report, student) -> str:
     nb = _grade(report, student).run.notebook
-    return "".join(o.get("text", "") + str(o.get("evalue", "")) for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs)
+    return "".join(
+        o.get("text", "") + str(o.get("evalue", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
 
 
 @pytest.mark.slow
@@ -351,10 +455,21 @@ def test_killing_the_grader_and_rerunning_gives_the_same_gradebook(batch, tmp_pa
     assert bystander, "the bystander's rows were not created"
     submitted_before = tree_hash(course / ".grading" / "submitted")
 
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path),
-           "EFFCOURSE_COURSE_ROOT": str(course), "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "effcourse.cli", "grade", fc.ASSIGNMENT], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(tmp_path),
+        "EFFCOURSE_COURSE_ROOT": str(course),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "effcourse.cli", "grade", fc.ASSIGNMENT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     seen, deadline = [], time.monotonic() + 240
     try:
         for line in proc.stdout:

@@ -1,4 +1,5 @@
 """``effcourse grade``: refuses clearly without the sandbox, grades with --allow-unsandboxed."""
+
 from __future__ import annotations
 
 import sys
@@ -8,10 +9,10 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fixture_course as fc  # noqa: E402
+import fixture_course as fc
 
-from effcourse import cli  # noqa: E402
-from effcourse.grading import grader  # noqa: E402
+from effcourse import cli
+from effcourse.grading import grader
 
 NO_SANDBOX = (False, "`unshare` (util-linux) is not installed")
 
@@ -25,8 +26,13 @@ def course_without_sandbox(tmp_path, monkeypatch):
     rel = fc.source_notebook()
     nbformat.write(rel, course / "solutions" / fc.ASSIGNMENT / f"{fc.NOTEBOOK}.ipynb")
     fc.submit(course, "alice", fc.with_answers(rel, **fc.CORRECT))
-    fc.submit(course, "bob", fc.with_answers(rel, square="def square(x):\n    return np.floor(np.asarray(x) ** 2)\n",
-                                            mean_rows=fc.CORRECT["mean_rows"]))
+    fc.submit(
+        course,
+        "bob",
+        fc.with_answers(
+            rel, square="def square(x):\n    return np.floor(np.asarray(x) ** 2)\n", mean_rows=fc.CORRECT["mean_rows"]
+        ),
+    )
     monkeypatch.setenv("EFFCOURSE_COURSE_ROOT", str(course))
     monkeypatch.setattr(grader, "sandbox_available", lambda: NO_SANDBOX)
     return course
@@ -70,7 +76,13 @@ def test_given_reference_runs_are_reused_not_run_again(course_without_sandbox, m
         raise AssertionError("the solution was run again although its reference run was given")
 
     monkeypatch.setattr(grader, "run_reference", again)
-    report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course.root, seed="s1", references={fc.NOTEBOOK: ref},
-                                     sandbox=False, log=lambda s: None)
+    report = grader.grade_assignment(
+        fc.ASSIGNMENT,
+        course_root=course.root,
+        seed="s1",
+        references={fc.NOTEBOOK: ref},
+        sandbox=False,
+        log=lambda s: None,
+    )
     assert report.reference[fc.NOTEBOOK] is ref
     assert {g.student: g.score for g in report.grades} == {"alice": 5, "bob": 3}

@@ -7,6 +7,7 @@ checks: the scores in the database, the JSON backup, that a re-run gives the sam
 another assignment's rows are untouched, and that ``nbgrader export`` reads the gradebook.
 It is skipped, with the reason, when the PostgreSQL server binaries or ``psycopg2`` are absent.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,19 +25,24 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fixture_course as fc  # noqa: E402
+import fixture_course as fc
 
-from effcourse.grading import grader, sandbox  # noqa: E402
+from effcourse.grading import grader, sandbox
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 LIMITS = sandbox.Limits(cell_timeout=20, notebook_timeout=180, memory_bytes=3 * 1024**3, max_processes=96)
-STUDENTS = {"alice": (fc.CORRECT, 5), "bob": ({**fc.CORRECT, "square": "def square(x):\n    return np.floor(np.asarray(x) ** 2)\n"}, 3),
-            "carol": ({}, 0)}
+STUDENTS = {
+    "alice": (fc.CORRECT, 5),
+    "bob": ({**fc.CORRECT, "square": "def square(x):\n    return np.floor(np.asarray(x) ** 2)\n"}, 3),
+    "carol": ({}, 0),
+}
 
 
 def _skip_reason() -> str:
     if not PG_BIN:
-        return "the PostgreSQL server is not installed (no /usr/lib/postgresql/*/bin/initdb; apt-get install postgresql)"
+        return (
+            "the PostgreSQL server is not installed (no /usr/lib/postgresql/*/bin/initdb; apt-get install postgresql)"
+        )
     try:
         import psycopg2  # noqa: F401
     except ImportError:
@@ -78,14 +84,24 @@ def postgres_url():
         assert proc.returncode == 0, f"{cmd}: {proc.stdout}\n{proc.stderr}"
 
     run(str(bindir / "initdb"), "-D", str(data), "-U", "effcourse", "--auth=trust", "-E", "UTF8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock}", "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(base / "server.log"),
+        "-w",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock}",
+        "start",
+    )
     try:
         run(str(bindir / "createdb"), "-h", str(sock), "-p", str(port), "-U", "effcourse", "gradebook")
         yield f"postgresql+psycopg2://effcourse@127.0.0.1:{port}/gradebook"
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -105,8 +121,14 @@ def test_a_grading_batch_into_a_postgres_gradebook(postgres_url, tmp_path):
     bystander = {k: v for k, v in grader.snapshot(postgres_url).items() if "|bystander|" in k}
 
     use_sandbox = sandbox.sandbox_available()[0]
-    kwargs = dict(course_root=course, db_url=postgres_url, limits=LIMITS, log=lambda s: None,
-                  sandbox=use_sandbox, allow_unsafe=not use_sandbox)
+    kwargs = dict(
+        course_root=course,
+        db_url=postgres_url,
+        limits=LIMITS,
+        log=lambda s: None,
+        sandbox=use_sandbox,
+        allow_unsafe=not use_sandbox,
+    )
     report = grader.grade_assignment(fc.ASSIGNMENT, **kwargs)
     assert {g.student: g.score for g in report.grades} == {s: e for s, (_, e) in STUDENTS.items()}
     with Gradebook(postgres_url) as gb:
@@ -124,9 +146,22 @@ def test_a_grading_batch_into_a_postgres_gradebook(postgres_url, tmp_path):
 
     out = tmp_path / "grades.csv"
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--CourseDirectory.root={course}",
-                           f"--CourseDirectory.db_url={postgres_url}", "--to", str(out)],
-                          cwd=course, capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "export",
+            f"--CourseDirectory.root={course}",
+            f"--CourseDirectory.db_url={postgres_url}",
+            "--to",
+            str(out),
+        ],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(out.open())}
     assert {s: rows[(s, fc.ASSIGNMENT)] for s in STUDENTS} == {s: float(e) for s, (_, e) in STUDENTS.items()}

@@ -1,4 +1,5 @@
 """effcourse.grading.runner without the sandbox: timeouts, dead kernels and output caps stay in their cell."""
+
 from __future__ import annotations
 
 import nbformat

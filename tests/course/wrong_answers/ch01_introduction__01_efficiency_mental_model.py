@@ -13,7 +13,10 @@ fails it. Grade them too with ``WRONG_ANSWERS + MORE_WRONG_ANSWERS`` in a longer
 
 WRONG_ANSWERS = [
     # forgetting the bias: only the weight matrix is counted
-    dict(cell='dense_layer', loses=['dense_layer__test'], source='''\
+    dict(
+        cell="dense_layer",
+        loses=["dense_layer__test"],
+        source='''\
 def dense_params(units_in: int, units_out: int, use_bias: bool = True) -> int:
     """The number of parameters of a Dense layer from `units_in` inputs to `units_out` outputs.
 
@@ -38,9 +41,13 @@ def dense_flops(units_in: int, units_out: int) -> int:
     Returns:
         The number of floating-point operations, as a Python int.
     """
-    return 2 * units_in * units_out'''),
+    return 2 * units_in * units_out''',
+    ),
     # counting MACs instead of FLOPs in Conv2D
-    dict(cell='conv2d_layer', loses=['conv2d_layer__test'], source='''\
+    dict(
+        cell="conv2d_layer",
+        loses=["conv2d_layer__test"],
+        source='''\
 import math
 
 
@@ -90,9 +97,13 @@ def conv2d_flops(h_in: int, w_in: int, kernel_size: int, c_in: int, c_out: int,
     """
     h_out = conv2d_output_size(h_in, kernel_size, stride, padding)
     w_out = conv2d_output_size(w_in, kernel_size, stride, padding)
-    return h_out * w_out * kernel_size * kernel_size * c_in * c_out'''),
+    return h_out * w_out * kernel_size * kernel_size * c_in * c_out''',
+    ),
     # strict < and > on both axes: dominated ties (same cost, lower quality) are kept
-    dict(cell='pareto_optimal', loses=['pareto_optimal__test'], source='''\
+    dict(
+        cell="pareto_optimal",
+        loses=["pareto_optimal__test"],
+        source='''\
 def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accuracy") -> list[str]:
     """The names of the Pareto-optimal models of `table`, cheapest first.
 
@@ -117,12 +128,16 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
         if not np.any(no_worse & strictly_better):
             front.append(i)
     front.sort(key=lambda i: costs[i])
-    return [str(names[i]) for i in front]'''),
+    return [str(names[i]) for i in front]''',
+    ),
 ]
 
 MORE_WRONG_ANSWERS = [
     # counting MACs instead of FLOPs (the factor 2 of multiply + add is missing)
-    dict(cell='dense_layer', loses=['dense_layer__test'], source='''\
+    dict(
+        cell="dense_layer",
+        loses=["dense_layer__test"],
+        source='''\
 def dense_params(units_in: int, units_out: int, use_bias: bool = True) -> int:
     """The number of parameters of a Dense layer from `units_in` inputs to `units_out` outputs.
 
@@ -147,9 +162,13 @@ def dense_flops(units_in: int, units_out: int) -> int:
     Returns:
         The number of floating-point operations, as a Python int.
     """
-    return units_in * units_out'''),
+    return units_in * units_out''',
+    ),
     # counting the bias adds as FLOPs: not the course's convention (FLOPs = 2 x MACs)
-    dict(cell='dense_layer', loses=['dense_layer__test'], source='''\
+    dict(
+        cell="dense_layer",
+        loses=["dense_layer__test"],
+        source='''\
 def dense_params(units_in: int, units_out: int, use_bias: bool = True) -> int:
     """The number of parameters of a Dense layer from `units_in` inputs to `units_out` outputs.
 
@@ -174,9 +193,13 @@ def dense_flops(units_in: int, units_out: int) -> int:
     Returns:
         The number of floating-point operations, as a Python int.
     """
-    return 2 * units_in * units_out + units_out'''),
+    return 2 * units_in * units_out + units_out''',
+    ),
     # floor instead of ceiling for 'same' padding with a stride
-    dict(cell='conv2d_layer', loses=['conv2d_layer__test'], source='''\
+    dict(
+        cell="conv2d_layer",
+        loses=["conv2d_layer__test"],
+        source='''\
 import math
 
 
@@ -226,9 +249,13 @@ def conv2d_flops(h_in: int, w_in: int, kernel_size: int, c_in: int, c_out: int,
     """
     h_out = conv2d_output_size(h_in, kernel_size, stride, padding)
     w_out = conv2d_output_size(w_in, kernel_size, stride, padding)
-    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out'''),
+    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out''',
+    ),
     # ignoring the stride for 'valid' padding
-    dict(cell='conv2d_layer', loses=['conv2d_layer__test'], source='''\
+    dict(
+        cell="conv2d_layer",
+        loses=["conv2d_layer__test"],
+        source='''\
 import math
 
 
@@ -278,9 +305,13 @@ def conv2d_flops(h_in: int, w_in: int, kernel_size: int, c_in: int, c_out: int,
     """
     h_out = conv2d_output_size(h_in, kernel_size, stride, padding)
     w_out = conv2d_output_size(w_in, kernel_size, stride, padding)
-    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out'''),
+    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out''',
+    ),
     # forgetting the Conv2D bias
-    dict(cell='conv2d_layer', loses=['conv2d_layer__test'], source='''\
+    dict(
+        cell="conv2d_layer",
+        loses=["conv2d_layer__test"],
+        source='''\
 import math
 
 
@@ -330,9 +361,13 @@ def conv2d_flops(h_in: int, w_in: int, kernel_size: int, c_in: int, c_out: int,
     """
     h_out = conv2d_output_size(h_in, kernel_size, stride, padding)
     w_out = conv2d_output_size(w_in, kernel_size, stride, padding)
-    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out'''),
+    return 2 * h_out * w_out * kernel_size * kernel_size * c_in * c_out''',
+    ),
     # kernel counted once instead of k x k (kernel_size instead of kernel_size**2) in the FLOPs
-    dict(cell='conv2d_layer', loses=['conv2d_layer__test'], source='''\
+    dict(
+        cell="conv2d_layer",
+        loses=["conv2d_layer__test"],
+        source='''\
 import math
 
 
@@ -382,9 +417,13 @@ def conv2d_flops(h_in: int, w_in: int, kernel_size: int, c_in: int, c_out: int,
     """
     h_out = conv2d_output_size(h_in, kernel_size, stride, padding)
     w_out = conv2d_output_size(w_in, kernel_size, stride, padding)
-    return 2 * h_out * w_out * kernel_size * c_in * c_out'''),
+    return 2 * h_out * w_out * kernel_size * c_in * c_out''',
+    ),
     # <= and >= without 'strictly better in one': identical models knock each other out
-    dict(cell='pareto_optimal', loses=['pareto_optimal__test'], source='''\
+    dict(
+        cell="pareto_optimal",
+        loses=["pareto_optimal__test"],
+        source='''\
 def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accuracy") -> list[str]:
     """The names of the Pareto-optimal models of `table`, cheapest first.
 
@@ -409,9 +448,13 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
         if not np.any(no_worse & strictly_better):
             front.append(i)
     front.sort(key=lambda i: costs[i])
-    return [str(names[i]) for i in front]'''),
+    return [str(names[i]) for i in front]''',
+    ),
     # names returned in table order, not cheapest first
-    dict(cell='pareto_optimal', loses=['pareto_optimal__test'], source='''\
+    dict(
+        cell="pareto_optimal",
+        loses=["pareto_optimal__test"],
+        source='''\
 def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accuracy") -> list[str]:
     """The names of the Pareto-optimal models of `table`, cheapest first.
 
@@ -435,9 +478,13 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
         strictly_better = (costs < costs[i]) | (qualities > qualities[i])
         if not np.any(no_worse & strictly_better):
             front.append(i)
-    return [str(names[i]) for i in front]'''),
+    return [str(names[i]) for i in front]''',
+    ),
     # higher cost treated as better (the comparison on cost is the wrong way round)
-    dict(cell='pareto_optimal', loses=['pareto_optimal__test'], source='''\
+    dict(
+        cell="pareto_optimal",
+        loses=["pareto_optimal__test"],
+        source='''\
 def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accuracy") -> list[str]:
     """The names of the Pareto-optimal models of `table`, cheapest first.
 
@@ -462,9 +509,13 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
         if not np.any(no_worse & strictly_better):
             front.append(i)
     front.sort(key=lambda i: costs[i])
-    return [str(names[i]) for i in front]'''),
+    return [str(names[i]) for i in front]''',
+    ),
     # positions used as index labels (table.loc[i]): breaks on a table whose index is not 0..n-1
-    dict(cell='pareto_optimal', loses=['pareto_optimal__test'], source='''\
+    dict(
+        cell="pareto_optimal",
+        loses=["pareto_optimal__test"],
+        source='''\
 def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accuracy") -> list[str]:
     """The names of the Pareto-optimal models of `table`, cheapest first."""
     front = []
@@ -475,5 +526,6 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
                      & ((others[cost] < row[cost]) | (others[quality] > row[quality]))).any()
         if not dominated:
             front.append((row[cost], row["name"]))
-    return [name for _, name in sorted(front, key=lambda pair: pair[0])]'''),
+    return [name for _, name in sorted(front, key=lambda pair: pair[0])]''',
+    ),
 ]

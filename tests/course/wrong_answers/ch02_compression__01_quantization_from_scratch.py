@@ -35,29 +35,43 @@ def _quantize(body: str) -> str:
 
 _ALL = [
     # floor instead of round: errors up to a whole step, always downwards
-    dict(cell="quantize", source=_quantize('''\
+    dict(
+        cell="quantize",
+        source=_quantize("""\
     q = np.floor(np.asarray(x, dtype=np.float64) / scale) + zero_point
-    return np.clip(q, q_min, q_max).astype(dtype)'''),
-         loses=["quantize__test", "quantize_symmetric__test"]),
+    return np.clip(q, q_min, q_max).astype(dtype)"""),
+        loses=["quantize__test", "quantize_symmetric__test"],
+    ),
     # truncation by the cast: .astype on a float drops the fraction (like floor for x >= 0, toward 0 for x < 0)
-    dict(cell="quantize", source=_quantize('''\
+    dict(
+        cell="quantize",
+        source=_quantize("""\
     q = np.asarray(x, dtype=np.float64) / scale + zero_point
-    return np.clip(q, q_min, q_max).astype(dtype)'''),
-         loses=["quantize__test", "quantize_symmetric__test"]),
+    return np.clip(q, q_min, q_max).astype(dtype)"""),
+        loses=["quantize__test", "quantize_symmetric__test"],
+    ),
     # no clipping: out-of-range values wrap around in the uint8/int8 cast (only hidden tests use them)
-    dict(cell="quantize", source=_quantize('''\
+    dict(
+        cell="quantize",
+        source=_quantize("""\
     q = np.round(np.asarray(x, dtype=np.float64) / scale) + zero_point
-    return q.astype(np.int64).astype(dtype)'''),
-         loses=["quantize__test", "quantize_symmetric__test"]),
+    return q.astype(np.int64).astype(dtype)"""),
+        loses=["quantize__test", "quantize_symmetric__test"],
+    ),
     # modifies the caller's array in place (x /= scale on the caller's float64 array)
-    dict(cell="quantize", source=_quantize('''\
+    dict(
+        cell="quantize",
+        source=_quantize("""\
     x = np.asarray(x)
     x /= scale
-    return np.clip(np.round(x) + zero_point, q_min, q_max).astype(dtype)'''),
-         loses=["quantize__test", "quantize_symmetric__test"]),
+    return np.clip(np.round(x) + zero_point, q_min, q_max).astype(dtype)"""),
+        loses=["quantize__test", "quantize_symmetric__test"],
+    ),
     # a real-valued offset x_min instead of an integer zero point: 0.0 no longer comes back as 0
     # (the symmetric branch is right, so only the asymmetric test fails)
-    dict(cell="quantize", source='''\
+    dict(
+        cell="quantize",
+        source='''\
 def quantize(x, bits, x_min, x_max, symmetric=False):
     """Quantize the array x to `bits`-bit integer codes."""
     scale, zero_point = affine_params(x_min, x_max, bits, symmetric)
@@ -75,39 +89,57 @@ def dequantize(q, bits, x_min, x_max, symmetric=False):
     if symmetric:
         return (scale * q).astype(np.float32)
     return (x_min + scale * q).astype(np.float32)''',
-         loses=["quantize__test"]),
+        loses=["quantize__test"],
+    ),
     # symmetric with 2**(bits-1) steps (the full int8 range -128..127) instead of 2**(bits-1) - 1
-    dict(cell="affine_params", source='''\
-def affine_params(x_min, x_max, bits, symmetric=False):''' + _AFFINE_DOC + '''\
+    dict(
+        cell="affine_params",
+        source="""\
+def affine_params(x_min, x_max, bits, symmetric=False):"""
+        + _AFFINE_DOC
+        + """\
     if x_max <= x_min:
         raise ValueError("x_max must be greater than x_min")
     if symmetric:
         return max(abs(x_min), abs(x_max)) / 2 ** (bits - 1), 0
     scale = (x_max - x_min) / (2**bits - 1)
-    return scale, -round(x_min / scale)''',
-         loses=["affine_params__test", "quantize_symmetric__test"]),
+    return scale, -round(x_min / scale)""",
+        loses=["affine_params__test", "quantize_symmetric__test"],
+    ),
     # 2**bits levels instead of 2**bits - 1 steps: the last code is never reached
-    dict(cell="affine_params", source='''\
-def affine_params(x_min, x_max, bits, symmetric=False):''' + _AFFINE_DOC + '''\
+    dict(
+        cell="affine_params",
+        source="""\
+def affine_params(x_min, x_max, bits, symmetric=False):"""
+        + _AFFINE_DOC
+        + """\
     if x_max <= x_min:
         raise ValueError("x_max must be greater than x_min")
     if symmetric:
         return max(abs(x_min), abs(x_max)) / (2 ** (bits - 1) - 1), 0
     scale = (x_max - x_min) / 2**bits
-    return scale, -round(x_min / scale)''',
-         loses=["affine_params__test", "quantize__test"]),
+    return scale, -round(x_min / scale)""",
+        loses=["affine_params__test", "quantize__test"],
+    ),
     # zero point as a float (np.round): the value is right but the type is not an int
-    dict(cell="affine_params", source='''\
-def affine_params(x_min, x_max, bits, symmetric=False):''' + _AFFINE_DOC + '''\
+    dict(
+        cell="affine_params",
+        source="""\
+def affine_params(x_min, x_max, bits, symmetric=False):"""
+        + _AFFINE_DOC
+        + """\
     if x_max <= x_min:
         raise ValueError("x_max must be greater than x_min")
     if symmetric:
         return max(abs(x_min), abs(x_max)) / (2 ** (bits - 1) - 1), 0
     scale = (x_max - x_min) / (2**bits - 1)
-    return scale, -np.round(x_min / scale)''',
-         loses=["affine_params__test"]),
+    return scale, -np.round(x_min / scale)""",
+        loses=["affine_params__test"],
+    ),
     # per channel: reduces over the channel axis (one scale per input row) instead of over the others
-    dict(cell="per_channel", source='''\
+    dict(
+        cell="per_channel",
+        source='''\
 def per_channel_quantize(w, bits, axis=-1):
     """Symmetric quantization of w with one scale per channel along `axis`."""
     w = np.asarray(w, dtype=np.float64)
@@ -115,9 +147,12 @@ def per_channel_quantize(w, bits, axis=-1):
     scales = np.abs(w).max(axis=axis, keepdims=True) / q_max
     q = np.clip(np.round(w / scales), -q_max, q_max).astype(np.int8)
     return q, scales.reshape(-1).astype(np.float32)''',
-         loses=["per_channel__test"]),
+        loses=["per_channel__test"],
+    ),
     # per channel with floor instead of round
-    dict(cell="per_channel", source='''\
+    dict(
+        cell="per_channel",
+        source='''\
 def per_channel_quantize(w, bits, axis=-1):
     """Symmetric quantization of w with one scale per channel along `axis`."""
     w = np.asarray(w, dtype=np.float64)
@@ -127,9 +162,12 @@ def per_channel_quantize(w, bits, axis=-1):
     scales = np.abs(w).max(axis=other_axes, keepdims=True) / q_max
     q = np.clip(np.floor(w / scales), -q_max, q_max).astype(np.int8)
     return q, scales.reshape(-1).astype(np.float32)''',
-         loses=["per_channel__test"]),
+        loses=["per_channel__test"],
+    ),
     # per tensor: one scale for the whole matrix, repeated per channel
-    dict(cell="per_channel", source='''\
+    dict(
+        cell="per_channel",
+        source='''\
 def per_channel_quantize(w, bits, axis=-1):
     """Symmetric quantization of w with one scale per channel along `axis`."""
     w = np.asarray(w, dtype=np.float64)
@@ -137,7 +175,8 @@ def per_channel_quantize(w, bits, axis=-1):
     scale = np.abs(w).max() / q_max
     q = np.clip(np.round(w / scale), -q_max, q_max).astype(np.int8)
     return q, np.full(w.shape[axis], scale, dtype=np.float32)''',
-         loses=["per_channel__test"]),
+        loses=["per_channel__test"],
+    ),
 ]
 
 # The course suite grades a few of these through the sandbox (each is a full notebook run); the rest

@@ -21,9 +21,14 @@ _PREDICT_HEAD = '''def tflite_predict(tflite_model, x):
 '''
 
 
-def _predict(quantize: str, dequantize: str = "output = scale * (output.astype(np.float32) - zero_point)",
-             loop: str = "for example in np.asarray(x):\n        batch = example[np.newaxis].astype(np.float32)") -> str:
-    return _PREDICT_HEAD + f'''    {loop}
+def _predict(
+    quantize: str,
+    dequantize: str = "output = scale * (output.astype(np.float32) - zero_point)",
+    loop: str = "for example in np.asarray(x):\n        batch = example[np.newaxis].astype(np.float32)",
+) -> str:
+    return (
+        _PREDICT_HEAD
+        + f"""    {loop}
         if input_details["dtype"] == np.int8:
             scale, zero_point = input_details["quantization"]
             {quantize}
@@ -35,22 +40,32 @@ def _predict(quantize: str, dequantize: str = "output = scale * (output.astype(n
             {dequantize}
         outputs.append(output.astype(np.float32))
     return np.stack(outputs)
-'''
+"""
+    )
 
 
 _GOOD_QUANTIZE = "batch = np.clip(np.round(batch / scale) + zero_point, -128, 127).astype(np.int8)"
 
 _ALL = [
     # --- representative dataset
-    dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
+    dict(
+        cell="representative_dataset",
+        loses=["representative_dataset__test"],
+        source=_REP_HEAD
+        + """
     count = min(num_samples, len(x))
 
     def representative_dataset():
         yield [np.asarray(x[:count], dtype=np.float32)]   # one big batch instead of batches of one
 
     return representative_dataset
-'''),
-    dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
+""",
+    ),
+    dict(
+        cell="representative_dataset",
+        loses=["representative_dataset__test"],
+        source=_REP_HEAD
+        + """
     count = min(num_samples, len(x))
 
     def representative_dataset():
@@ -58,8 +73,13 @@ _ALL = [
             yield [np.asarray(x[i], dtype=np.float32)]   # forgot the batch axis
 
     return representative_dataset
-'''),
-    dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
+""",
+    ),
+    dict(
+        cell="representative_dataset",
+        loses=["representative_dataset__test"],
+        source=_REP_HEAD
+        + """
     count = min(num_samples, len(x))
 
     def representative_dataset():
@@ -67,15 +87,25 @@ _ALL = [
             yield [x[i:i + 1]]   # keeps float64 inputs as float64
 
     return representative_dataset
-'''),
-    dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
+""",
+    ),
+    dict(
+        cell="representative_dataset",
+        loses=["representative_dataset__test"],
+        source=_REP_HEAD
+        + """
     def representative_dataset():
         for i in range(num_samples):
             yield [x[i:i + 1].astype(np.float32)]
 
     return representative_dataset()   # returns the generator, not the function
-'''),
-    dict(cell="representative_dataset", loses=["representative_dataset__test"], source=_REP_HEAD + '''
+""",
+    ),
+    dict(
+        cell="representative_dataset",
+        loses=["representative_dataset__test"],
+        source=_REP_HEAD
+        + """
     rng = np.random.default_rng(0)
 
     def representative_dataset():
@@ -83,32 +113,58 @@ _ALL = [
             yield [x[i:i + 1].astype(np.float32)]
 
     return representative_dataset
-'''),
+""",
+    ),
     # --- running a quantized model
-    dict(cell="tflite_predict", loses=["tflite_predict__test", "tflite_accuracy__test"],
-         source=_predict("batch = np.clip(np.round(batch / scale), -128, 127).astype(np.int8)  # no zero point")),
-    dict(cell="tflite_predict", loses=["tflite_predict__test", "tflite_accuracy__test"],
-         source=_predict("batch = np.clip(np.round(batch * scale) + zero_point, -128, 127).astype(np.int8)")),
-    dict(cell="tflite_predict", loses=["tflite_predict__test"],
-         source=_predict("batch = (np.round(batch / scale) + zero_point).astype(np.int8)  # no clipping")),
-    dict(cell="tflite_predict", loses=["tflite_predict__test"],
-         source=_predict(_GOOD_QUANTIZE, dequantize="output = output.astype(np.float32)  # not dequantized")),
-    dict(cell="tflite_predict", loses=["tflite_predict__test", "tflite_accuracy__test"],
-         source=_predict(_GOOD_QUANTIZE, loop="for example in [np.asarray(x, dtype=np.float32)]:\n"
-                                              "        batch = example   # the whole set at once")),
+    dict(
+        cell="tflite_predict",
+        loses=["tflite_predict__test", "tflite_accuracy__test"],
+        source=_predict("batch = np.clip(np.round(batch / scale), -128, 127).astype(np.int8)  # no zero point"),
+    ),
+    dict(
+        cell="tflite_predict",
+        loses=["tflite_predict__test", "tflite_accuracy__test"],
+        source=_predict("batch = np.clip(np.round(batch * scale) + zero_point, -128, 127).astype(np.int8)"),
+    ),
+    dict(
+        cell="tflite_predict",
+        loses=["tflite_predict__test"],
+        source=_predict("batch = (np.round(batch / scale) + zero_point).astype(np.int8)  # no clipping"),
+    ),
+    dict(
+        cell="tflite_predict",
+        loses=["tflite_predict__test"],
+        source=_predict(_GOOD_QUANTIZE, dequantize="output = output.astype(np.float32)  # not dequantized"),
+    ),
+    dict(
+        cell="tflite_predict",
+        loses=["tflite_predict__test", "tflite_accuracy__test"],
+        source=_predict(
+            _GOOD_QUANTIZE,
+            loop="for example in [np.asarray(x, dtype=np.float32)]:\n        batch = example   # the whole set at once",
+        ),
+    ),
     # --- accuracy
-    dict(cell="tflite_accuracy", loses=["tflite_accuracy__test"], source='''
+    dict(
+        cell="tflite_accuracy",
+        loses=["tflite_accuracy__test"],
+        source='''
 def tflite_accuracy(tflite_model, x, y):
     """Accuracy of a TFLite model on float inputs x (N, ...) and integer labels y (N,)."""
     predictions = tflite_predict(tflite_model, x)
     return float(100 * np.mean(np.argmax(predictions, axis=1) == np.asarray(y)))   # a percentage
-'''),
-    dict(cell="tflite_accuracy", loses=["tflite_accuracy__test"], source='''
+''',
+    ),
+    dict(
+        cell="tflite_accuracy",
+        loses=["tflite_accuracy__test"],
+        source='''
 def tflite_accuracy(tflite_model, x, y):
     """Accuracy of a TFLite model on float inputs x (N, ...) and integer labels y (N,)."""
     predictions = tflite_predict(tflite_model, x)
     return float(np.mean(np.argmax(predictions, axis=1) == np.asarray(y).reshape(-1, 1)))   # (N, N) compare
-'''),
+''',
+    ),
 ]
 
 _GRADED = (1, 5)  # a wrong representative dataset; a missing zero point (each costs a sandboxed run)

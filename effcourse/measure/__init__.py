@@ -1,0 +1,79 @@
+"""Measure a model: parameters, MACs and FLOPs, size on disk, sparsity, unique weights, latency,
+and the accuracy of a TFLite model.
+
+Every efficiency claim in the course is a number one of these functions computed::
+
+    from effcourse import measure
+    measure.count_params(model)            # weights, as Keras counts them (tfmot bookkeeping excluded)
+    measure.count_flops(model)             # per example; FLOPs = 2 x MACs (+ pooling comparisons/adds)
+    measure.gzipped_size(tflite_model)     # bytes after gzip: what zeros and few unique values save
+    measure.latency(tflite_model, x[:1])   # median and spread over repeated runs
+    measure.tflite_accuracy(tflite_model, x_test, y_test)
+
+Counting conventions (the same in every chapter):
+
+* **MACs** are multiply-accumulates per example (batch size 1). Bias additions, activations,
+  softmax, element-wise merges (Add, Multiply, Concatenate), normalization and resizing are not
+  counted: they are cheap next to the matrix products, and BatchNormalization is folded into the
+  preceding convolution or dense layer when a model is converted for inference.
+* **FLOPs = 2 x MACs** (one multiplication and one addition per MAC) for every layer that
+  multiplies. Pooling layers do no MACs; they add one FLOP per value each window reads (the
+  comparisons of a max, the additions of an average): ``out_elements x pool_h x pool_w`` for
+  ``MaxPooling2D``/``AveragePooling2D`` and ``in_elements`` for ``Global*Pooling``. So for a
+  model without pooling, ``count_flops == 2 * count_macs`` exactly.
+* Embedding lookups cost 0 MACs (an index, no multiplication).
+* tfmot wrappers (pruning, quantization, clustering) are measured as the layer they wrap.
+* A layer this module does not know is counted as 0, with one warning per layer class.
+
+Taught in: chapters/ch01_introduction/01_efficiency_mental_model
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "count_params",
+    "count_macs",
+    "count_flops",
+    "flops_by_layer",
+    "macs_by_layer",
+    "summary",
+    "serialized_size",
+    "gzipped_size",
+    "sparsity",
+    "sparsity_by_layer",
+    "unique_weights",
+    "Latency",
+    "latency",
+    "tflite_predict",
+    "tflite_accuracy",
+    "interpreter",
+]
+
+from effcourse.measure.counting import (
+    KERNEL_NAMES as KERNEL_NAMES,
+)
+from effcourse.measure.counting import (
+    NO_INPUT_SHAPE as NO_INPUT_SHAPE,
+)
+from effcourse.measure.counting import (
+    count_flops,
+    count_macs,
+    count_params,
+    flops_by_layer,
+    macs_by_layer,
+    summary,
+)
+from effcourse.measure.running import (
+    Latency,
+    interpreter,
+    latency,
+    tflite_accuracy,
+    tflite_predict,
+)
+from effcourse.measure.sizes import (
+    gzipped_size,
+    serialized_size,
+    sparsity,
+    sparsity_by_layer,
+    unique_weights,
+)

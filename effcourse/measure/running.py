@@ -1,0 +1,352 @@
+"""Running TFLite models: interpreter, predictions, accuracy and latency.
+
+Taught in: chapters/ch02_compression/02_quantizing_a_model
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from effcourse.measure.counting import _keras, _model_inputs
+
+# --------------------------------------------------------------------------------------------
+# TFLite: interpreter, predictions, accuracy
+# --------------------------------------------------------------------------------------------
+
+
+def interpreter(tflite_model: Any, *, num_threads: int | None = None):
+    """A LiteRT interpreter with tensors allocated: :func:`effcourse.deploy.tflite.interpreter`.
+
+    Kept here so that measuring code reads ``measure.interpreter(...)``; an interpreter is
+    returned as it is.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    if not _is_interpreter(tflite_model) and _is_keras_model(tflite_model):
+        raise TypeError(
+            "expected TFLite bytes, a .tflite path or an interpreter, got a Keras model: "
+            "convert it to TFLite first (effcourse.deploy.tflite.convert)"
+        )
+    from effcourse.deploy import tflite
+
+    return tflite.interpreter(tflite_model, num_threads=num_threads)
+
+
+def _is_interpreter(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("get_input_details", "get_output_details", "invoke", "set_tensor"))
+
+
+def _is_keras_model(obj: Any) -> bool:
+    try:
+        return isinstance(obj, _keras().Model)
+    except ImportError:
+        return False
+
+
+def _quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
+    dtype = np.dtype(detail["dtype"])
+    if not np.issubdtype(dtype, np.integer):
+        return x.astype(dtype, copy=False)
+    scale, zero_point = detail["quantization"]
+    if not scale:
+        raise ValueError(
+            f"the model's input is {dtype.name} without a quantization scale: give it integer "
+            f"inputs yourself or convert with a representative dataset"
+        )
+    info = np.iinfo(dtype)
+    q = np.round(np.asarray(x, dtype=np.float64) / scale + zero_point)
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def _dequantize_output(q: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero_point = detail["quantization"]
+    if np.issubdtype(q.dtype, np.integer) and scale:
+        return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+    return q.astype(np.float32, copy=False)
+
+
+def _check_input(x: np.ndarray, detail: dict) -> None:
+    expected = [int(d) for d in detail.get("shape_signature", detail["shape"])][1:]
+    got = list(x.shape[1:])
+    ok = len(expected) == len(got) and all(e in (-1, g) for e, g in zip(expected, got))
+    if not ok:
+        want = "(N, " + ", ".join("?" if e == -1 else str(e) for e in expected) + ")"
+        hint = ""
+        if len(expected) == len(got) + 1 and expected[-1] == 1:
+            hint = ": add the channel axis with x[..., None]"
+        elif len(expected) + 1 == len(got) and got[-1] == 1:
+            hint = ": drop the channel axis with x[..., 0]"
+        raise ValueError(f"x has shape {tuple(x.shape)} but the model expects {want}{hint}")
+
+
+def _run(interp: Any, x: np.ndarray) -> np.ndarray:
+    """One invoke on batch x (already checked); returns the dequantized output."""
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    if tuple(inp["shape"]) != tuple(x.shape):
+        interp.resize_tensor_input(inp["index"], list(x.shape))
+        interp.allocate_tensors()
+        inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    interp.set_tensor(inp["index"], _quantize_input(x, inp))
+    interp.invoke()
+    y = interp.get_tensor(out["index"])
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"the TFLite model returned {y.shape[0]} rows for a batch of {x.shape[0]}: it was "
+            f"converted for a fixed batch size; use batch_size={y.shape[0] if y.shape[0] else 1} "
+            f"or convert with a None batch dimension"
+        )
+    return _dequantize_output(y, out)
+
+
+def tflite_predict(tflite_model: Any, x: Any, *, batch_size: int = 1) -> np.ndarray:
+    """Run a TFLite model on float inputs and return float outputs.
+
+    When the model's input tensor is integer (int8/uint8/int16), ``x`` is quantized with the
+    scale and zero point the interpreter reports (``q = round(x / scale + zero_point)``,
+    clipped to the type's range); integer outputs are dequantized the same way
+    (``(q - zero_point) * scale``). Nothing is hard-coded, so the same call serves float,
+    dynamic-range, float16 and full-integer models.
+
+    Example:
+        >>> probs = tflite_predict(tflite_model, x_test[:10])   # doctest: +SKIP
+        >>> probs.shape                                         # doctest: +SKIP
+        (10, 10)
+
+    Args:
+        tflite_model: TFLite bytes, a ``.tflite`` path, or an ``ai_edge_litert`` Interpreter.
+        x: inputs with a batch dimension first, shaped like the model's input.
+        batch_size: examples per ``invoke()``; models converted with a fixed batch of 1 need 1.
+
+    Returns:
+        The (dequantized) float32 outputs, shape ``(N, ...)``.
+
+    Raises:
+        ValueError: ``x``'s shape does not match the model's input (the message says what the
+            model expects), the model has several inputs, or ``batch_size`` is not positive.
+        TypeError: ``tflite_model`` is not TFLite bytes, a path or an interpreter.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    from effcourse.progress import progress
+
+    interp = interpreter(tflite_model)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if len(interp.get_input_details()) != 1:
+        raise ValueError(
+            f"tflite_predict handles models with one input; this one has {len(interp.get_input_details())}"
+        )
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must hold at least one example with a batch dimension first, got shape {x.shape}")
+    _check_input(x, interp.get_input_details()[0])
+    starts = range(0, len(x), int(batch_size))
+    outputs = [
+        _run(interp, x[i : i + batch_size]) for i in progress(starts, desc="TFLite", total=len(starts), leave=False)
+    ]
+    return np.concatenate(outputs, axis=0)
+
+
+def tflite_accuracy(tflite_model: Any, x: Any, y: Any, *, batch_size: int = 1) -> float:
+    """Accuracy of a TFLite model on float inputs ``x`` and labels ``y``.
+
+    Runs :func:`tflite_predict` (inputs quantized and outputs dequantized with the
+    interpreter's own scale and zero point) and compares the argmax over the last output axis
+    with the labels. ``y`` may be class ids shaped ``(N,)`` or ``(N, 1)``, one-hot ``(N, C)``,
+    or per-pixel labels such as masks ``(N, H, W, 1)`` (then it is pixel accuracy). A model
+    with a single output unit is read as a probability thresholded at 0.5.
+
+    Example:
+        >>> tflite_accuracy(int8_model, x_test, y_test)   # doctest: +SKIP
+        0.97
+
+    Args:
+        tflite_model: TFLite bytes, a ``.tflite`` path, or an ``ai_edge_litert`` Interpreter.
+        x: float inputs shaped like the model's input, batch first.
+        y: labels (see above).
+        batch_size: examples per ``invoke()``.
+
+    Returns:
+        The fraction of correct predictions, a float in [0, 1].
+
+    Raises:
+        ValueError: shapes of ``x``/``y`` do not fit the model or each other.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    y = np.asarray(y)
+    x = np.asarray(x)
+    if len(y) != len(x):
+        raise ValueError(f"x has {len(x)} examples but y has {len(y)} labels")
+    outputs = tflite_predict(tflite_model, x, batch_size=batch_size)
+    if outputs.shape[-1] == 1:
+        predicted = (outputs[..., 0] > 0.5).astype(np.int64)
+    else:
+        predicted = outputs.argmax(axis=-1)
+    if y.shape == outputs.shape and outputs.shape[-1] > 1:
+        labels = y.argmax(axis=-1)
+    elif y.ndim == predicted.ndim + 1 and y.shape[-1] == 1:
+        labels = y[..., 0]
+    else:
+        labels = y
+    if labels.shape != predicted.shape:
+        raise ValueError(
+            f"labels of shape {y.shape} do not match the model's predictions of shape "
+            f"{predicted.shape} (outputs {outputs.shape}): give class ids (N,), (N, 1) or one-hot (N, C)"
+        )
+    return float(np.mean(predicted == labels))
+
+
+# --------------------------------------------------------------------------------------------
+# Latency
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Timings of repeated runs, in milliseconds (median is the headline figure).
+
+    Example:
+        >>> print(Latency(1.234, 1.1, 1.4, 1.25, 0.1, 50, 1))
+        1.23 ms (p10 1.10, p90 1.40, n=50)
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+
+    median_ms: float
+    p10_ms: float
+    p90_ms: float
+    mean_ms: float
+    std_ms: float
+    repeats: int
+    batch_size: int
+
+    def __str__(self) -> str:
+        batch = f", batch {self.batch_size}" if self.batch_size != 1 else ""
+        return f"{_ms(self.median_ms)} ms (p10 {_ms(self.p10_ms)}, p90 {_ms(self.p90_ms)}, n={self.repeats}{batch})"
+
+
+def _ms(value: float) -> str:
+    """Two decimals, or two significant digits below 0.1 ms (so 4 us does not print as 0.00)."""
+    return f"{value:.2f}" if abs(value) >= 0.1 or value == 0 else f"{value:.2g}"
+
+
+def latency(target: Any, x: Any, *, warmup: int = 5, repeats: int = 50, batch_size: int | None = None) -> Latency:
+    """Time one inference on a batch: warm-up runs, then ``repeats`` timed runs.
+
+    * Keras model: ``model(x, training=False)`` inside a ``tf.function`` (traced during the
+      warm-up), the way a served model runs — eager Keras adds Python overhead that would
+      swamp a small model's compute. The output is read back (``.numpy()``) inside the timing.
+    * TFLite bytes or an ``ai_edge_litert`` Interpreter: ``set_tensor`` + ``invoke()`` +
+      ``get_tensor``; a float ``x`` is quantized first (outside the timing) with the input
+      tensor's scale and zero point when the input is integer, and the input tensor is
+      resized to the batch when needed.
+
+    Each run is timed with ``time.perf_counter_ns``. On a shared machine timings are noisy:
+    compare medians, and look at the p10-p90 spread before believing a small difference.
+
+    Example:
+        >>> t = latency(model, x_test[:1], repeats=20)   # doctest: +SKIP
+        >>> print(t)                                     # doctest: +SKIP
+        0.41 ms (p10 0.39, p90 0.47, n=20)
+
+    Args:
+        target: a Keras model, TFLite bytes, a ``.tflite`` path, or an Interpreter.
+        x: one batch of inputs (batch first).
+        warmup: untimed runs first (caches, tracing, memory allocation).
+        repeats: timed runs (at least 1).
+        batch_size: take the first ``batch_size`` examples of ``x``; None uses all of ``x``.
+
+    Returns:
+        A :class:`Latency` with median, p10, p90, mean and standard deviation in ms.
+
+    Raises:
+        TypeError: ``target`` is not a Keras model, TFLite bytes/path or interpreter.
+        ValueError: bad ``warmup``/``repeats``/``batch_size``, or ``x`` does not fit the model.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    for name, value, low in (("warmup", warmup, 0), ("repeats", repeats, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must be a batch with at least one example, got shape {x.shape}")
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if batch_size > len(x):
+            raise ValueError(f"batch_size={batch_size} but x has only {len(x)} examples")
+        x = x[:batch_size]
+    if _is_keras_model(target):
+        run = _keras_runner(target, x)
+    elif _is_interpreter(target) or isinstance(target, (bytes, bytearray, memoryview, str, os.PathLike)):
+        run = _tflite_runner(interpreter(target), x)
+    else:
+        raise TypeError(
+            f"latency needs a Keras model, TFLite bytes, a .tflite path or an ai_edge_litert "
+            f"Interpreter, got {type(target).__name__}"
+        )
+    for _ in range(warmup):
+        run()
+    times = np.empty(int(repeats), dtype=np.float64)
+    for i in range(int(repeats)):
+        start = time.perf_counter_ns()
+        run()
+        times[i] = (time.perf_counter_ns() - start) / 1e6
+    return Latency(
+        median_ms=float(np.median(times)),
+        p10_ms=float(np.percentile(times, 10)),
+        p90_ms=float(np.percentile(times, 90)),
+        mean_ms=float(times.mean()),
+        std_ms=float(times.std()),
+        repeats=int(repeats),
+        batch_size=int(len(x)),
+    )
+
+
+def _keras_runner(model: Any, x: np.ndarray) -> Callable[[], Any]:
+    from effcourse.compat import tf
+
+    inputs = _model_inputs(model)
+    dtype = inputs[0].dtype if inputs else tf.float32
+    tensor = tf.constant(x, dtype=dtype)
+
+    @tf.function
+    def forward(t):
+        return model(t, training=False)
+
+    try:
+        forward(tensor)
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
+        raise ValueError(f"the model cannot run on x of shape {x.shape}: {err}") from err
+
+    def run() -> Any:
+        out = forward(tensor)
+        return tf.nest.map_structure(lambda t: t.numpy(), out)
+
+    return run
+
+
+def _tflite_runner(interp: Any, x: np.ndarray) -> Callable[[], Any]:
+    details = interp.get_input_details()
+    if len(details) != 1:
+        raise ValueError(f"latency handles TFLite models with one input; this one has {len(details)}")
+    _check_input(x, details[0])
+    _run(interp, x)  # resizes and allocates if needed, checks the batch dimension
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    q = _quantize_input(x, inp)
+    index_in, index_out = inp["index"], out["index"]
+
+    def run() -> Any:
+        interp.set_tensor(index_in, q)
+        interp.invoke()
+        return interp.get_tensor(index_out)
+
+    return run
