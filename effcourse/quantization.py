@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
+
 __all__ = [
     "code_range",
     "code_dtype",
@@ -44,6 +46,12 @@ __all__ = [
     "unpack_bits",
     "mse",
     "psnr",
+    "quantize_multiplier",
+    "multiply_by_quantized_multiplier",
+    "int8_fully_connected",
+    "FP8_FORMATS",
+    "fp8_quantize",
+    "int8_quantize_max",
 ]
 
 MAX_BITS = 16
@@ -500,3 +508,293 @@ def psnr(a: Any, b: Any, max_value: float = 255.0) -> float:
     if error == 0.0:
         return math.inf
     return float(10.0 * math.log10(peak**2 / error))
+
+
+# --------------------------------------------------------------------------- integer arithmetic
+# Chapter 2, lesson 3. The three functions below answer graded exercises and are registered as
+# sealed references: nothing else in effcourse calls them, so each one carries its own code.
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+@sealed.reference("ch02_compression/03_integer_arithmetic:quantize_multiplier")
+def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
+    """Split a positive real multiplier into a 32-bit fixed-point ``m0`` and a power-of-two ``shift``.
+
+    ``real_multiplier ≈ m0 * 2**(shift - 31)`` with ``2**30 <= m0 < 2**31``: ``m0`` is the
+    mantissa in Q0.31 fixed point, rounded half away from zero, exactly as TFLite's
+    ``QuantizeMultiplier`` (``tensorflow/lite/kernels/internal/quantization_util.cc``) and
+    Jacob et al. (2018, *Quantization and Training of Neural Networks for Efficient
+    Integer-Arithmetic-Only Inference*, section 2.2) do. A mantissa that rounds up to ``2**31``
+    becomes ``2**30`` with ``shift + 1``; a multiplier below ``2**-31`` (shift < -31) gives
+    ``(0, 0)``. The relative error is at most ``2**-31``.
+
+    Example:
+        >>> quantize_multiplier(0.25)
+        (1073741824, -1)
+        >>> quantize_multiplier(3.0)
+        (1610612736, 2)
+
+    Args:
+        real_multiplier: ``input_scale * weight_scale / output_scale``, a finite number >= 0.
+
+    Returns:
+        ``(m0, shift)`` as Python ints; ``shift > 0`` is a left shift.
+
+    Raises:
+        ValueError: the multiplier is negative, NaN or infinite.
+        TypeError: it is not a real number.
+
+    Taught in: chapters/ch02_compression/03_integer_arithmetic
+    """
+    real = _check_real(real_multiplier, "real_multiplier")
+    if real < 0:
+        raise ValueError(f"real_multiplier must be >= 0 (a ratio of scales), got {real}")
+    if real == 0.0:
+        return 0, 0
+    mantissa, shift = math.frexp(real)  # real = mantissa * 2**shift, 0.5 <= mantissa < 1
+    m0 = math.floor(mantissa * 2**31 + 0.5)  # TfLiteRound: half away from zero (mantissa > 0)
+    if m0 == 2**31:
+        m0, shift = m0 // 2, shift + 1
+    if shift < -31:
+        return 0, 0
+    return int(m0), int(shift)
+
+
+@sealed.reference("ch02_compression/03_integer_arithmetic:requantize")
+def multiply_by_quantized_multiplier(acc: Any, m0: Any, shift: Any, *, single_rounding: bool = False) -> np.ndarray:
+    """Multiply int32 accumulators by ``m0 * 2**(shift - 31)`` in integer arithmetic, rounding as TFLite.
+
+    Two roundings (``single_rounding=False``), gemmlowp's and TFLite's classic
+    ``MultiplyByQuantizedMultiplier``: shift ``acc`` left by ``max(shift, 0)``, then
+    ``SaturatingRoundingDoublingHighMul(acc, m0)`` (the high 32 bits of ``2 * acc * m0``,
+    rounded to nearest, ties upwards; saturates only for ``INT32_MIN * INT32_MIN``), then
+    ``RoundingDivideByPOT(·, max(-shift, 0))`` (an arithmetic right shift rounding to nearest,
+    ties away from zero). One rounding (``single_rounding=True``, TFLite built with
+    ``TFLITE_SINGLE_ROUNDING``): ``(acc * m0 + 2**(30 - shift)) >> (31 - shift)``, the exact
+    product rounded once, ties upwards. The two differ by one in rare cases where the first
+    rounding creates or breaks a tie.
+
+    Example:
+        >>> multiply_by_quantized_multiplier(np.array([3, -3, 1000]), 2**30, 0)
+        array([  2,  -1, 500])
+
+    Args:
+        acc: integer accumulators (int32 range), any shape.
+        m0: fixed-point multiplier(s) from :func:`quantize_multiplier`, a scalar or an array
+            broadcastable against ``acc`` (one per output channel).
+        shift: the matching shift(s), in ``[-31, 30]``.
+        single_rounding: round once instead of twice.
+
+    Returns:
+        An ``int64`` array of ``acc``'s broadcast shape (values in the int32 range).
+
+    Raises:
+        TypeError: an argument does not hold integers.
+        ValueError: ``acc`` leaves the int32 range, ``m0`` is outside ``[0, 2**31)``, or
+            ``shift`` is outside ``[-31, 30]``.
+
+    Taught in: chapters/ch02_compression/03_integer_arithmetic
+    """
+    arrays = []
+    for name, value in (("acc", acc), ("m0", m0), ("shift", shift)):
+        arr = np.asarray(value)
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+        arrays.append(arr.astype(np.int64))
+    x, mult, sh = np.broadcast_arrays(*arrays)
+    if x.size and (x.min() < INT32_MIN or x.max() > INT32_MAX):
+        raise ValueError("acc must lie in the int32 range (an int8 layer accumulates in int32)")
+    if mult.size and (mult.min() < 0 or mult.max() > INT32_MAX):
+        raise ValueError("m0 must lie in [0, 2**31): use quantize_multiplier(real_multiplier)")
+    if sh.size and (sh.min() < -31 or sh.max() > 30):
+        raise ValueError("shift must lie in [-31, 30]")
+    if single_rounding:
+        total = 31 - sh
+        return (x * mult + (np.int64(1) << (total - 1))) >> total
+    # exact integer arithmetic on Python ints (products need up to 63 bits plus the nudge)
+    out = np.empty(x.shape, dtype=np.int64)
+    for i, (a, b, s) in enumerate(zip(x.reshape(-1).tolist(), mult.reshape(-1).tolist(), sh.reshape(-1).tolist())):
+        a = min(max(a * (1 << max(s, 0)), INT32_MIN), INT32_MAX)
+        if a == b == INT32_MIN:
+            high = INT32_MAX
+        else:
+            ab = a * b
+            nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+            num = ab + nudge
+            high = num // (1 << 31) if num >= 0 else -((-num) // (1 << 31))  # C++: toward zero
+        e = max(-s, 0)
+        mask = (1 << e) - 1
+        threshold = (mask >> 1) + (1 if high < 0 else 0)
+        out.reshape(-1)[i] = (high >> e) + (1 if (high & mask) > threshold else 0)
+    return out
+
+
+@sealed.reference("ch02_compression/03_integer_arithmetic:int8_dense")
+def int8_fully_connected(
+    x_q: Any,
+    w_q: Any,
+    bias: Any,
+    *,
+    input_scale: float,
+    input_zero_point: int,
+    weight_scales: Any,
+    output_scale: float,
+    output_zero_point: int,
+    relu: bool = False,
+    single_rounding: bool = False,
+) -> np.ndarray:
+    """An int8 fully connected layer computed as TFLite's integer kernels compute it.
+
+    With weight zero point 0 (TFLite's int8 spec), ``acc[n, o] = sum_i (x_q[n, i] - z_x) *
+    w_q[o, i] + bias_q[o]`` in int32, where ``bias_q = round(bias / (s_x * s_w[o]))`` is the
+    bias at the accumulator's scale; then ``y_q = clip(requantize(acc) + z_y, lo, 127)`` with
+    the multiplier ``s_x * s_w[o] / s_y`` as ``(m0, shift)`` and ``lo = max(-128, z_y)`` for a
+    fused ReLU (real 0 is code ``z_y``), else -128. Jacob et al. (2018), section 2.3;
+    ``tflite::reference_integer_ops::FullyConnected``.
+
+    Example:
+        >>> x_q = np.array([[-128, 0, 127]], dtype=np.int8)
+        >>> w_q = np.array([[1, 2, 3], [-3, -2, -1]], dtype=np.int8)
+        >>> int8_fully_connected(x_q, w_q, np.zeros(2), input_scale=0.01, input_zero_point=-128,
+        ...                      weight_scales=0.02, output_scale=0.05, output_zero_point=0)
+        array([[ 4, -2]], dtype=int8)
+
+    Args:
+        x_q: int8 inputs, shape ``(batch, inputs)``.
+        w_q: int8 weights as TFLite stores them, shape ``(units, inputs)`` (the transpose of a
+            Keras Dense kernel).
+        bias: the real (float) bias, shape ``(units,)``; quantized here to int32. To reproduce a
+            model's int32 bias ``b_q``, pass ``b_q * input_scale * weight_scales``.
+        input_scale: the input tensor's scale.
+        input_zero_point: the input tensor's zero point.
+        weight_scales: one scale (per tensor) or ``units`` scales (per channel).
+        output_scale: the output tensor's scale.
+        output_zero_point: the output tensor's zero point.
+        relu: a fused ReLU.
+        single_rounding: requantize with one rounding (see :func:`multiply_by_quantized_multiplier`).
+
+    Returns:
+        ``int8`` outputs, shape ``(batch, units)``.
+
+    Raises:
+        TypeError: ``x_q`` or ``w_q`` is not int8.
+        ValueError: the shapes do not match, or a scale is not positive.
+
+    Taught in: chapters/ch02_compression/03_integer_arithmetic
+    """
+    x, w = np.asarray(x_q), np.asarray(w_q)
+    for name, arr in (("x_q", x), ("w_q", w)):
+        if arr.dtype != np.int8:
+            raise TypeError(f"{name} must be an int8 array, got dtype {arr.dtype}")
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"expected x_q (batch, inputs) and w_q (units, inputs), got {x.shape} and {w.shape}")
+    units = w.shape[0]
+    s_w = np.broadcast_to(np.asarray(weight_scales, dtype=np.float64).reshape(-1), (units,))
+    b = np.broadcast_to(np.asarray(bias, dtype=np.float64).reshape(-1), (units,))
+    s_x, s_y = _check_real(input_scale, "input_scale"), _check_real(output_scale, "output_scale")
+    if s_x <= 0 or s_y <= 0 or np.any(s_w <= 0):
+        raise ValueError("scales must be positive")
+    acc = (x.astype(np.int64) - int(input_zero_point)) @ w.astype(np.int64).T
+    acc = acc + np.round(b / (s_x * s_w)).astype(np.int64)
+    out = np.empty(acc.shape, dtype=np.int64)
+    for o in range(units):
+        mantissa, shift = math.frexp(s_x * float(s_w[o]) / s_y)
+        m0 = math.floor(mantissa * 2**31 + 0.5)
+        if m0 == 2**31:
+            m0, shift = m0 // 2, shift + 1
+        column = acc[:, o].tolist()
+        if single_rounding:
+            total = 31 - shift
+            out[:, o] = [(a * m0 + (1 << (total - 1))) >> total for a in column]
+            continue
+        values = []
+        for a in column:
+            a = min(max(a * (1 << max(shift, 0)), INT32_MIN), INT32_MAX)
+            ab = a * m0
+            num = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+            high = num // (1 << 31) if num >= 0 else -((-num) // (1 << 31))
+            e = max(-shift, 0)
+            mask = (1 << e) - 1
+            values.append((high >> e) + (1 if (high & mask) > (mask >> 1) + (1 if high < 0 else 0) else 0))
+        out[:, o] = values
+    low = max(-128, int(output_zero_point)) if relu else -128
+    return np.clip(out + int(output_zero_point), low, 127).astype(np.int8)
+
+
+# --------------------------------------------------------------------------- number formats
+#: FP8 formats of the OCP 8-bit floating point specification (Micikevicius et al., 2022):
+#: exponent bits, mantissa bits, exponent bias and the largest finite value.
+FP8_FORMATS: dict[str, dict[str, float]] = {
+    "e4m3": {"exponent_bits": 4, "mantissa_bits": 3, "bias": 7, "max": 448.0},
+    "e5m2": {"exponent_bits": 5, "mantissa_bits": 2, "bias": 15, "max": 57344.0},
+}
+
+
+def fp8_quantize(x: Any, fmt: str = "e4m3", *, scale: float | None = None) -> np.ndarray:
+    """Simulate an FP8 tensor: ``scale * round_to_fp8(x / scale)``, as ``float32``.
+
+    Rounds to the nearest representable FP8 value (ties to even), with subnormals, and
+    saturates at the format's largest value (E4M3: 448, no infinities; E5M2: 57344). The
+    per-tensor ``scale`` defaults to ``max|x| / max`` so the largest magnitude lands on the
+    format's largest value, the usual "max" calibration (van Baalen et al., 2023, *FP8 versus
+    INT8 for efficient deep learning inference*, compare formats the same way). Relative
+    precision is ``2**-(mantissa_bits + 1)`` at every magnitude, while INT8's absolute step is
+    the same everywhere: FP8 spends codes on small values, INT8 spreads them evenly.
+
+    Example:
+        >>> fp8_quantize([1.0, 0.3, -17.0], "e4m3", scale=1.0)
+        array([  1.   ,   0.3125, -16.   ], dtype=float32)
+
+    Args:
+        x: real numbers, any shape.
+        fmt: ``"e4m3"`` or ``"e5m2"``.
+        scale: the per-tensor scale; ``None`` takes ``max|x| / FP8_FORMATS[fmt]["max"]``.
+
+    Returns:
+        ``float32`` array of ``x``'s shape.
+
+    Raises:
+        ValueError: unknown ``fmt``, a non-positive scale, or ``x`` contains NaN.
+
+    Taught in: chapters/ch02_compression/03_integer_arithmetic
+    """
+    if fmt not in FP8_FORMATS:
+        raise ValueError(f"fmt must be one of {sorted(FP8_FORMATS)}, got {fmt!r}")
+    spec = FP8_FORMATS[fmt]
+    arr = _as_float_array(x, "x")
+    if scale is None:
+        peak = float(np.abs(arr).max()) if arr.size else 0.0
+        scale = peak / spec["max"] if peak > 0 else 1.0
+    scale = _check_real(scale, "scale")
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    y = np.clip(arr / scale, -spec["max"], spec["max"])
+    min_exponent = 1 - spec["bias"]  # below it: subnormals with the same step as the smallest binade
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log2(np.abs(y)))
+    exponent = np.maximum(np.where(np.isfinite(exponent), exponent, min_exponent), min_exponent)
+    step = np.exp2(exponent - spec["mantissa_bits"])
+    y = np.clip(np.round(y / step) * step, -spec["max"], spec["max"])
+    return (y * scale).astype(np.float32)
+
+
+def int8_quantize_max(x: Any) -> np.ndarray:
+    """Simulate a symmetric per-tensor INT8 tensor with max calibration, as ``float32``.
+
+    ``s = max|x| / 127``, ``x_hat = s * clip(round(x / s), -127, 127)``: the INT8 counterpart
+    of :func:`fp8_quantize`, for comparing number formats on the same tensor.
+
+    Example:
+        >>> int8_quantize_max([0.0, 0.5, 1.27]).round(3)
+        array([0.  , 0.5 , 1.27], dtype=float32)
+
+    Raises:
+        ValueError: ``x`` contains NaN.
+
+    Taught in: chapters/ch02_compression/03_integer_arithmetic
+    """
+    arr = _as_float_array(x, "x")
+    peak = float(np.abs(arr).max()) if arr.size else 0.0
+    s = peak / 127 if peak > 0 else 1.0
+    return (s * np.clip(np.round(arr / s), -127, 127)).astype(np.float32)
