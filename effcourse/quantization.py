@@ -744,7 +744,7 @@ def fp8_quantize(x: Any, fmt: str = "e4m3", *, scale: float | None = None) -> np
 
     Example:
         >>> fp8_quantize([1.0, 0.3, -17.0], "e4m3", scale=1.0)
-        array([  1.   ,   0.3125, -16.   ], dtype=float32)
+        array([  1.    ,   0.3125, -16.    ], dtype=float32)
 
     Args:
         x: real numbers, any shape.

@@ -269,3 +269,159 @@ def test_docstring_examples_hold():
 
     failures, tried = doctest.testmod(Q, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried > 10 and failures == 0
+
+
+# --------------------------------------------------------------------------- integer arithmetic (lesson 03)
+def _tflite_double(a: int, m0: int, shift: int) -> int:
+    """TFLite's MultiplyByQuantizedMultiplier on Python ints, written from the C++ source."""
+    a = min(max(a * (1 << max(shift, 0)), -(2**31)), 2**31 - 1)
+    ab = a * m0
+    num = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+    high = num // (1 << 31) if num >= 0 else -((-num) // (1 << 31))
+    e = max(-shift, 0)
+    mask = (1 << e) - 1
+    return (high >> e) + (1 if (high & mask) > (mask >> 1) + (1 if high < 0 else 0) else 0)
+
+
+@pytest.mark.parametrize(
+    "real, expected",
+    [
+        (0.25, (2**30, -1)),
+        (0.5, (2**30, 0)),
+        (3.0, (3 * 2**29, 2)),
+        (0.0, (0, 0)),
+        (1.0 - 2.0**-33, (2**30, 1)),  # the mantissa rounds up to 2**31
+        (2.0**-40, (0, 0)),  # below 2**-31: TFLite flushes to zero
+    ],
+)
+def test_quantize_multiplier_known_values(real, expected):
+    assert Q.quantize_multiplier(real) == expected
+
+
+def test_quantize_multiplier_relative_error_and_types():
+    rng = np.random.default_rng(0)
+    for real in np.exp(rng.uniform(np.log(1e-8), np.log(100.0), size=500)):
+        m0, shift = Q.quantize_multiplier(np.float32(real) if real < 1e-3 else real)
+        assert type(m0) is int and type(shift) is int
+        assert 2**30 <= m0 < 2**31
+        target = float(np.float32(real)) if real < 1e-3 else real
+        assert abs(m0 * 2.0 ** (shift - 31) - target) / target <= 2.0**-31
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_quantize_multiplier_rejects_bad_values(bad):
+    with pytest.raises(ValueError, match="real_multiplier"):
+        Q.quantize_multiplier(bad)
+
+
+def test_multiply_by_quantized_multiplier_matches_tflite_both_roundings():
+    rng = np.random.default_rng(1)
+    acc = rng.integers(-(2**31), 2**31 - 1, size=(30, 5))
+    acc[:10] //= 2**12  # small accumulators too
+    m0 = rng.integers(2**30, 2**31, size=5)
+    shift = np.array([-31, -12, -1, 0, 3])
+    acc[:, 4] //= 16  # a left shift of 3 must not saturate
+    double = Q.multiply_by_quantized_multiplier(acc, m0, shift)
+    single = Q.multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=True)
+    assert double.dtype == np.int64 and double.shape == acc.shape
+    for i in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            a, m, s = int(acc[i, j]), int(m0[j]), int(shift[j])
+            assert double[i, j] == _tflite_double(a, m, s)
+            assert single[i, j] == (a * m + (1 << (30 - s))) >> (31 - s)
+    # the two differ at a tie: -1.5 rounds to -2 twice (away from zero), to -1 once (upwards)
+    assert Q.multiply_by_quantized_multiplier(np.array([-6]), 2**30, -1).tolist() == [-2]
+    assert Q.multiply_by_quantized_multiplier(np.array([-6]), 2**30, -1, single_rounding=True).tolist() == [-1]
+
+
+def test_multiply_by_quantized_multiplier_errors():
+    with pytest.raises(TypeError, match="acc"):
+        Q.multiply_by_quantized_multiplier(np.array([1.5]), 2**30, 0)
+    with pytest.raises(ValueError, match="int32"):
+        Q.multiply_by_quantized_multiplier(np.array([2**31]), 2**30, 0)
+    with pytest.raises(ValueError, match="m0"):
+        Q.multiply_by_quantized_multiplier(np.array([1]), 2**31, 0)
+    with pytest.raises(ValueError, match="shift"):
+        Q.multiply_by_quantized_multiplier(np.array([1]), 2**30, 31)
+
+
+def test_int8_fully_connected_matches_float_layer_and_per_element_reference():
+    rng = np.random.default_rng(2)
+    x_q = rng.integers(-128, 128, size=(7, 20)).astype(np.int8)
+    w_q = rng.integers(-127, 128, size=(4, 20)).astype(np.int8)
+    s_x, z_x, s_w = 0.02, -5, rng.uniform(0.002, 0.01, size=4)
+    bias = rng.normal(0, 0.3, size=4)
+    real = s_x * (x_q.astype(np.float64) - z_x) @ (s_w[:, None] * w_q).T + bias
+    s_y = (real.max() - real.min()) / 255
+    z_y = int(-128 - round(real.min() / s_y))
+    for relu in (False, True):
+        for single in (False, True):
+            y = Q.int8_fully_connected(
+                x_q, w_q, bias, input_scale=s_x, input_zero_point=z_x, weight_scales=s_w,
+                output_scale=s_y, output_zero_point=z_y, relu=relu, single_rounding=single,
+            )  # fmt: skip
+            assert y.dtype == np.int8 and y.shape == (7, 4)
+            target = np.maximum(real, 0) if relu else real
+            expected = np.clip(np.round(target / s_y) + z_y, -128, 127)
+            assert np.abs(y.astype(int) - expected).max() <= 1
+            # per element, through the (separately tested) requantization
+            acc = (x_q.astype(np.int64) - z_x) @ w_q.astype(np.int64).T + np.round(bias / (s_x * s_w)).astype(np.int64)
+            mults = [Q.quantize_multiplier(s_x * s / s_y) for s in s_w]
+            out = Q.multiply_by_quantized_multiplier(
+                acc, [m for m, _ in mults], [s for _, s in mults], single_rounding=single
+            )
+            low = max(-128, z_y) if relu else -128
+            np.testing.assert_array_equal(y, np.clip(out + z_y, low, 127).astype(np.int8))
+
+
+def test_int8_fully_connected_errors():
+    x = np.zeros((1, 3), np.int8)
+    w = np.zeros((2, 3), np.int8)
+    kw = dict(input_scale=0.1, input_zero_point=0, weight_scales=0.1, output_scale=0.1, output_zero_point=0)
+    with pytest.raises(TypeError, match="x_q"):
+        Q.int8_fully_connected(x.astype(np.int32), w, np.zeros(2), **kw)
+    with pytest.raises(ValueError, match="expected"):
+        Q.int8_fully_connected(x, np.zeros((2, 4), np.int8), np.zeros(2), **kw)
+    with pytest.raises(ValueError, match="positive"):
+        Q.int8_fully_connected(x, w, np.zeros(2), **{**kw, "output_scale": 0.0})
+
+
+@pytest.mark.parametrize("fmt", ["e4m3", "e5m2"])
+def test_fp8_quantize_matches_ml_dtypes(fmt):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dtype = {"e4m3": ml_dtypes.float8_e4m3fn, "e5m2": ml_dtypes.float8_e5m2}[fmt]
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(20000) * np.exp(rng.uniform(-14, 10, 20000))).astype(np.float32)
+    peak = Q.FP8_FORMATS[fmt]["max"]
+    x = np.clip(x, -peak, peak)
+    np.testing.assert_array_equal(Q.fp8_quantize(x, fmt, scale=1.0), x.astype(dtype).astype(np.float32))
+
+
+def test_fp8_quantize_saturates_and_scales():
+    assert Q.fp8_quantize([1000.0, -1e9], "e4m3", scale=1.0).tolist() == [448.0, -448.0]
+    x = np.array([0.0, 0.5, -2.0])
+    y = Q.fp8_quantize(x, "e5m2")  # max scaling: -2.0 maps to -57344 exactly
+    assert y[2] == -2.0 and y[0] == 0.0
+    with pytest.raises(ValueError, match="fmt"):
+        Q.fp8_quantize(x, "e3m4")
+    with pytest.raises(ValueError, match="scale"):
+        Q.fp8_quantize(x, scale=-1.0)
+
+
+def test_int8_quantize_max_error_within_half_step():
+    x = np.random.default_rng(4).normal(size=1000)
+    y = Q.int8_quantize_max(x)
+    step = np.abs(x).max() / 127
+    assert y.dtype == np.float32 and np.abs(y - x).max() <= step / 2 * (1 + 1e-6)
+    assert Q.int8_quantize_max(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_integer_references_are_sealed():
+    from effcourse import sealed
+
+    ids = {v for k, v in sealed.REGISTRY.items() if k.startswith("effcourse.quantization:")}
+    assert {
+        "ch02_compression/03_integer_arithmetic:quantize_multiplier",
+        "ch02_compression/03_integer_arithmetic:requantize",
+        "ch02_compression/03_integer_arithmetic:int8_dense",
+    } <= ids
