@@ -227,6 +227,7 @@ def submission(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.N
                 ]
             )
             cell.source = text.split(":", 2)[2]
+            cell["id"] = f"copy-{len(out.cells)}"  # a copy gets its own cell id, as Jupyter gives it
         else:
             cell = nbformat.v4.new_code_cell(text)
         out.cells.insert(i if where == "before" else i + 1, cell)
