@@ -45,8 +45,9 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
                     "def square(x):\n    return np.zeros(np.shape(x))\n"
                 ),
             },
-            3,
-            "monkeypatches effcourse.check and numpy.testing",
+            0,
+            "monkeypatches effcourse.check and numpy.testing (issue 7: every later test whose checks were "
+            "patched away exports no facts, so mean_rows__test scores 0 too, like patch_export)",
         ),
         "patch_export": (
             {
@@ -76,8 +77,9 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
                     "    np.savez(p, **d)\n    print('REWROTE EXPORTS')\n" + fc.CORRECT["mean_rows"]
                 ),
             },
-            3,
-            "disables the checks, then rewrites the exported values of the earlier test with right ones",
+            0,
+            "disables the checks, then rewrites the exported values of the earlier test with right ones "
+            "(issue 7: mean_rows__test's checks are patched too, so it exports no facts and scores 0)",
         ),
         "always_eq": (
             {
