@@ -8,13 +8,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.effcourse-installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
 
-.PHONY: help setup lab test test-fast chapters results validate grade clean-venv
+.PHONY: help setup lab test test-fast chapters results release validate grade clean-venv
 
 help:
 	@echo "make lab        set up .venv if needed and start JupyterLab on the course"
 	@echo "make test       set up .venv if needed and run the whole test suite"
 	@echo "make chapters   regenerate chapters/ (student notebooks) from solutions/"
 	@echo "make results    execute every solution notebook, write results/ and results/README.md"
+	@echo "make release DEST=../effcourse-students   write the student distribution (no solutions)"
 	@echo "make validate NB=chapters/<assignment>/<notebook>.ipynb   check your answers"
 	@echo "make grade ASSIGNMENT=<assignment>   safely autograde every submission (instructors)"
 
@@ -50,6 +51,11 @@ chapters: setup
 
 results: setup
 	EFFCOURSE_DATA=offline $(PY) -m effcourse.cli results
+
+# The student distribution: chapters/, effcourse/, a learner README; no solutions/ or hidden tests.
+DEST ?= ../effcourse-students
+release: setup
+	$(PY) -m effcourse.cli release "$(DEST)"
 
 validate: setup
 	@test -n "$(NB)" || { echo "usage: make validate NB=chapters/<assignment>/<notebook>.ipynb"; exit 2; }

@@ -26,10 +26,12 @@ Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import numbers
 import os
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -48,6 +50,7 @@ __all__ = [
     "at_most",
     "between",
     "not_modified",
+    "raises",
     "rng",
     "export",
     "SEED_ENV",
@@ -138,6 +141,61 @@ def _fail(message: str) -> None:
     raise AssertionError(message)
 
 
+# --------------------------------------------------------------------------- facts for the grader
+# Each check a test cell makes (directly, not from inside the learner's functions) also exports
+# what it established -- the type, dtype or shape it saw, that the input was unchanged, the
+# exception that was raised -- under "<grade_id>/~NNN.<check>". The grader compares these facts
+# with the solution's run outside the kernel, so a check that was patched away, skipped or made
+# to pass without looking exports nothing (or something else) and the cell earns no points.
+_TEST = {"owner": None, "file": None, "seq": 0}
+FACT_MARK = "~"
+
+
+def _begin_test(grade_id: str) -> None:
+    """Called by the grader's first line of each test cell: the facts that follow belong to ``grade_id``."""
+    _TEST["owner"] = str(grade_id)
+    _TEST["file"] = sys._getframe(1).f_code.co_filename
+    _TEST["seq"] = 0
+
+
+def _records(observe: Callable[..., str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a check so that, after it passed, it exports ``observe(*args, **kwargs)`` as a fact."""
+
+    def decorate(check: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(check)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            result = check(*args, **kwargs)
+            owner = _TEST["owner"]
+            if owner and os.environ.get(EXPORT_ENV) and sys._getframe(1).f_code.co_filename == _TEST["file"]:
+                _TEST["seq"] += 1
+                export(f"{owner}/{FACT_MARK}{_TEST['seq']:03d}.{check.__name__}", observe(*args, **kwargs))
+            return result
+
+        return checked
+
+    return decorate
+
+
+def _observed_type(actual: Any, expected_type: Any, **_: Any) -> str:
+    accepted = expected_type if isinstance(expected_type, tuple) else (expected_type,)
+    if len(accepted) == 1:
+        return "type " + _type_name(type(actual))
+    return "type one of " + ", ".join(_type_name(t) for t in accepted)
+
+
+def _observed_shape(actual: Any, expected_shape: Any, **_: Any) -> str:
+    got = _shape_of(actual, "result")
+    return "shape " + str(tuple("any" if e is None else g for e, g in zip(tuple(expected_shape), got)))
+
+
+def _observed_dtype(actual: Any, expected_dtype: Any, **_: Any) -> str:
+    return "dtype " + str(np.dtype(expected_dtype))
+
+
+def _passed(*_: Any, **__: Any) -> str:
+    return "passed"
+
+
 def _as_real(value: Any, name: str) -> float:
     kind = _kind(value)
     if kind in ("int", "float"):
@@ -151,6 +209,7 @@ def _as_real(value: Any, name: str) -> float:
 
 
 # --------------------------------------------------------------------------- type, shape, dtype
+@_records(_observed_type)
 def is_type(actual: Any, expected_type: type | tuple[type, ...], *, name: str = "result") -> None:
     """Check that ``actual`` is exactly of ``expected_type`` (no subclasses; bool is not int).
 
@@ -196,6 +255,7 @@ def _shape_of(actual: Any, name: str) -> tuple[int, ...]:
     raise AssertionError  # unreachable
 
 
+@_records(_observed_shape)
 def shape(actual: Any, expected_shape: tuple[int | None, ...], *, name: str = "result") -> None:
     """Check an array's shape; ``None`` in ``expected_shape`` accepts any size on that axis.
 
@@ -234,6 +294,7 @@ def shape(actual: Any, expected_shape: tuple[int | None, ...], *, name: str = "r
         _fail(f"expected shape {shown} for {name}, got {got}{hint}")
 
 
+@_records(_observed_dtype)
 def dtype(actual: Any, expected_dtype: Any, *, name: str = "result") -> None:
     """Check an array's dtype exactly (``int8`` is not ``int16``; ``float32`` is not ``float64``).
 
@@ -309,6 +370,7 @@ def _isnan(x: np.ndarray) -> np.ndarray:
     return np.isnan(x) if x.dtype.kind in "fc" else np.zeros(x.shape, dtype=bool)
 
 
+@_records(_passed)
 def equal(actual: Any, expected: Any, *, name: str = "result") -> None:
     """Check exact equality, types first (arrays: same shape and values; NaN equals NaN).
 
@@ -394,6 +456,7 @@ def _numeric_array(value: Any, name: str, *, expected: bool) -> np.ndarray:
     raise AssertionError  # unreachable
 
 
+@_records(_passed)
 def close(
     actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 0.0, equal_nan: bool = True, name: str = "result"
 ) -> None:
@@ -476,6 +539,7 @@ def close(
         )
 
 
+@_records(_passed)
 def at_least(value: Any, minimum: float, *, name: str = "accuracy") -> None:
     """Check ``value >= minimum`` (a real number; NaN fails).
 
@@ -497,6 +561,7 @@ def at_least(value: Any, minimum: float, *, name: str = "accuracy") -> None:
         _fail(f"{name} {_fmt(v)} is below the {_fmt(minimum)} this exercise asks for")
 
 
+@_records(_passed)
 def at_most(value: Any, maximum: float, *, name: str = "size") -> None:
     """Check ``value <= maximum`` (a real number; NaN fails).
 
@@ -519,6 +584,7 @@ def at_most(value: Any, maximum: float, *, name: str = "size") -> None:
         _fail(f"{name} {shown} is above the {_fmt(maximum)} this exercise allows")
 
 
+@_records(_passed)
 def between(value: Any, low: float, high: float, *, name: str = "result") -> None:
     """Check ``low <= value <= high`` (a real number; NaN fails).
 
@@ -555,6 +621,7 @@ def _arrays_in(value: Any, label: str) -> list[tuple[str, np.ndarray]]:
     return found
 
 
+@_records(lambda fn, *a, **k: "input unchanged")
 def not_modified(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` and fail if it changed any NumPy array argument in place.
 
@@ -609,6 +676,59 @@ def not_modified(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
                 f"{lab.split('[')[0]}.copy()) or use operations that return new arrays (x = x * 2, not x *= 2)"
             )
     return result
+
+
+def _observed_raise(expected: Any, *_: Any, **__: Any) -> str:
+    accepted = expected if isinstance(expected, tuple) else (expected,)
+    return "raised " + " or ".join(t.__name__ for t in accepted)
+
+
+@_records(_observed_raise)
+def raises(
+    expected: type[BaseException] | tuple[type[BaseException], ...], fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> BaseException:
+    """Call ``fn(*args, **kwargs)`` and fail unless it raises ``expected`` (or a subclass of it).
+
+    Use it instead of ``try: ... except ValueError: pass else: raise AssertionError(...)``: the
+    grader then re-checks that the exception was raised (see "facts" above).
+
+    Example:
+        >>> raises(ValueError, int, "three")
+        ValueError("invalid literal for int() with base 10: 'three'")
+        >>> raises(ValueError, int, "3")
+        Traceback (most recent call last):
+        AssertionError: int('3', ...) should raise ValueError, but it returned 3
+
+    Args:
+        expected: an exception class, or a tuple of them.
+        fn: the learner's function.
+        *args: positional arguments for ``fn``.
+        **kwargs: keyword arguments for ``fn``.
+
+    Returns:
+        The exception that was raised.
+
+    Raises:
+        AssertionError: ``fn`` returned normally or raised another exception.
+
+    Taught in: chapters/ch02_compression/01_quantization_from_scratch
+    """
+    accepted = expected if isinstance(expected, tuple) else (expected,)
+    if not accepted or not all(isinstance(t, type) and issubclass(t, BaseException) for t in accepted):
+        raise TypeError(f"check.raises: expected must be an exception class or a tuple of them, got {expected!r}")
+    if not callable(fn):
+        raise TypeError(f"check.raises: the second argument must be the function to call, got {fn!r}")
+    want = " or ".join(t.__name__ for t in accepted)
+    shown_args = ", ".join(_fmt(a) for a in args[:3])
+    call = f"{getattr(fn, '__name__', 'the function')}({shown_args}{', ...' if args or kwargs else ''})"
+    try:
+        result = fn(*args, **kwargs)
+    except accepted as exc:
+        return exc
+    except Exception as exc:
+        _fail(f"{call} should raise {want}, but it raised {type(exc).__name__}: {exc}")
+    _fail(f"{call} should raise {want}, but it returned {_fmt(result)}")
+    raise AssertionError  # unreachable
 
 
 def rng(salt: str) -> np.random.Generator:

@@ -1,4 +1,4 @@
-"""The ``effcourse`` command: ``effcourse chapters|results|validate|grade``.
+"""The ``effcourse`` command: ``effcourse chapters|results|release|validate|grade``.
 
 Example:
     $ effcourse validate chapters/ch02_compression/01_quantization_from_scratch.ipynb
@@ -16,6 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("chapters", help="regenerate chapters/ from solutions/ (nbgrader generate_assignment)")
     sub.add_parser("results", help="execute every solution notebook and write results/README.md")
+    p = sub.add_parser("release", help="write the student distribution (no solutions, no hidden tests) into DEST")
+    p.add_argument(
+        "dest",
+        nargs="?",
+        default=None,
+        help="a new or empty folder, or a previous release (default: ../effcourse-students)",
+    )
     p = sub.add_parser("validate", help="run a notebook's tests and say which pass and fail")
     p.add_argument("notebook")
     p = sub.add_parser("grade", help="safely autograde every submission of an assignment")
@@ -28,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    if args.command in ("chapters", "results"):
+    if args.command in ("chapters", "results", "release"):
         from effcourse import course
 
         return course.main(args)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import os
 import shutil
 import subprocess
@@ -227,6 +228,194 @@ def record_results(root: Path = ROOT) -> int:
     return failures
 
 
+# ----------------------------------------------------------------------------- student distribution
+RELEASE_MARKER = ".effcourse-release"
+
+LEARNER_README = """# Efficient deep learning — your course folder
+
+This folder is the course as a learner gets it: the chapter notebooks with their exercises
+(`chapters/`), the `effcourse` helper package they use, and what installs them. There are no
+solutions in it.
+
+## The two commands
+
+    make lab                                         # install (first time) and open JupyterLab
+    make validate NB=chapters/<chapter>/<notebook>.ipynb   # check your answers
+
+`make lab` creates `.venv` with Python 3.11 and the pinned packages (`pyproject.toml`; with
+conda use `conda env create -f environment.yml`) and starts JupyterLab on this folder. In a
+notebook, **Validate** (nbgrader's button) and `make validate` give the same verdict: they run
+the notebook from the top in a fresh kernel, with the course's original visible tests (a test
+cell you changed is put back, and you are told), exactly as grading runs it. Hidden tests are
+only run when your work is graded.
+
+## About the `effcourse` package
+
+`effcourse` holds the course's helpers, and some of them are the course's own answers to
+exercises (for example `effcourse.quantization.quantize`). The lessons use them *after* the
+exercise. They work normally here, in your kernels; while your work is validated or graded
+they are sealed: calling one of them (directly, through an alias or any other route) from an
+answer raises `SealedError` and earns nothing for that exercise. Write your own.
+"""
+
+LEARNER_MAKEFILE = """# effcourse (student distribution): `make lab` and `make validate NB=...`; both set up .venv when needed.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+STAMP := $(VENV)/.effcourse-installed
+
+.PHONY: help setup lab validate
+
+help:
+\t@echo "make lab        set up .venv if needed and start JupyterLab on the course"
+\t@echo "make validate NB=chapters/<assignment>/<notebook>.ipynb   check your answers"
+
+setup: $(STAMP)
+
+$(VENV)/bin/python:
+\t@test -n "$(PYTHON)" || { echo "error: no python3.11 on PATH; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+\t@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "error: $(PYTHON) is not Python 3.11, which the course pins; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+\t$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+\t$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+\t$(PY) -m pip install --quiet -e .
+\t@touch $(STAMP)
+\t@echo "effcourse is installed in $(VENV)"
+
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: setup
+\t@echo "Starting JupyterLab on the course; open the URL it prints (http://localhost:8888/lab?token=...). Ctrl-C stops it."
+\t$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --no-browser $(ALLOW_ROOT) $(LAB_ARGS)
+
+validate: setup
+\t@test -n "$(NB)" || { echo "usage: make validate NB=chapters/<assignment>/<notebook>.ipynb"; exit 2; }
+\t$(PY) -m effcourse.cli validate "$(NB)"
+"""
+
+LEARNER_GITIGNORE = """.venv/
+__pycache__/
+*.egg-info/
+.ipynb_checkpoints/
+.cache/
+results/
+"""
+
+
+class ReleaseError(RuntimeError):
+    """The student distribution cannot be written where asked."""
+
+
+def _release_files(root: Path) -> dict[str, bytes]:
+    """Every file of the student distribution: relative path -> content."""
+    files: dict[str, bytes] = {}
+    chapters = root / "chapters"
+    if not chapters.is_dir() or not any(chapters.rglob("*.ipynb")):
+        raise ReleaseError(f"{chapters} holds no student notebooks: run `make chapters` first")
+    for nb in sorted(chapters.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in nb.parts:
+            continue
+        rel = nb.relative_to(root).as_posix()
+        files[rel] = nb.read_bytes()
+        files[f".effcourse/originals/{rel}"] = nb.read_bytes()  # what `effcourse validate` restores tests from
+    projects = root / "projects"
+    for f in sorted(projects.rglob("*")) if projects.is_dir() else []:
+        if not f.is_file() or "__pycache__" in f.parts or ".ipynb_checkpoints" in f.parts:
+            continue
+        if f.suffix == ".ipynb":  # project notebooks are assignments: only their student versions ship
+            continue
+        files[f.relative_to(root).as_posix()] = f.read_bytes()
+    for f in sorted((root / "effcourse").rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+            files[f.relative_to(root).as_posix()] = f.read_bytes()
+    for name in ("pyproject.toml", "environment.yml", "nbgrader_config.py"):
+        files[name] = (root / name).read_bytes()
+    files["README.md"] = LEARNER_README.encode()
+    files["Makefile"] = LEARNER_MAKEFILE.encode()
+    files[".gitignore"] = LEARNER_GITIGNORE.encode()
+    return files
+
+
+def build_release(dest: str | os.PathLike[str], root: Path = ROOT) -> list[Path]:
+    """Write the student distribution of the course into ``dest`` and return the files written.
+
+    The distribution holds the generated student notebooks (``chapters/``; student versions of
+    ``projects/`` notebooks when there are any), the ``effcourse`` package (with its data
+    helpers and the course's reference answers, which grading seals), a learner README with
+    the two commands, ``pyproject.toml``/``environment.yml``, a Makefile with ``lab`` and
+    ``validate``, ``nbgrader_config.py`` (the Validate button) and the pristine student
+    notebooks in ``.effcourse/originals/`` (``effcourse validate`` restores edited tests from
+    them). Nothing an instructor keeps: no ``solutions/``, hidden tests, ``tests/``, wrong
+    answers, recorded results, ``.grading/`` or git history. ``dest`` can then be ``git init``-ed
+    and pushed as the students' repository, or zipped.
+
+    Example:
+        >>> build_release("/tmp/effcourse-students")  # doctest: +SKIP
+
+    Args:
+        dest: a missing or empty folder, or a previous release (its release files are replaced;
+            anything else in it is left alone).
+        root: the course repository.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        ReleaseError: ``dest`` is not empty and not a previous release, lies inside the course, or
+            ``chapters/`` is empty.
+
+    Taught in: INSTRUCTORS.md (step 2: hand out the course)
+    """
+    dest = Path(dest).resolve()
+    root = Path(root).resolve()
+    if dest == root or root in dest.parents:
+        raise ReleaseError(f"{dest} is inside the course repository {root}; choose a folder outside it")
+    marker = dest / RELEASE_MARKER
+    previous: list[tuple[str, str]] = []
+    if dest.exists():
+        if not dest.is_dir():
+            raise ReleaseError(f"{dest} exists and is not a folder")
+        if any(dest.iterdir()):
+            if not marker.is_file():
+                raise ReleaseError(
+                    f"{dest} is not empty and is not a previous effcourse release: nothing was written "
+                    "(choose an empty or new folder)"
+                )
+            for line in marker.read_text().splitlines():
+                if line and not line.startswith("#") and "  " in line:
+                    digest, rel = line.split("  ", 1)
+                    previous.append((digest, rel))
+    files = _release_files(root)
+    edited = [
+        rel
+        for digest, rel in previous
+        if (dest / rel).is_file() and hashlib.sha256((dest / rel).read_bytes()).hexdigest() != digest
+    ]
+    if edited:
+        raise ReleaseError(
+            f"{len(edited)} file(s) of the previous release in {dest} were changed since (e.g. {edited[:3]}); "
+            "nothing was written: move them away or release into a new folder"
+        )
+    for _, rel in previous:  # files of the previous release only, unchanged since; other files stay
+        old = dest / rel
+        if rel not in files and old.is_file() and dest in old.resolve().parents:
+            old.unlink()
+    written = []
+    for rel, data in files.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(target)
+    marker.write_text(
+        "# files of the effcourse student distribution (sha256  path; replaced by the next release)\n"
+        + "".join(f"{hashlib.sha256(files[rel]).hexdigest()}  {rel}\n" for rel in sorted(files))
+    )
+    return written
+
+
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``effcourse chapters`` and ``effcourse results``."""
     if args.command == "chapters":
@@ -235,4 +424,14 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.command == "results":
         return 1 if record_results() else 0
+    if args.command == "release":
+        dest = Path(args.dest) if args.dest else ROOT.parent / "effcourse-students"
+        try:
+            written = build_release(dest)
+        except ReleaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"student distribution: {len(written)} files in {dest.resolve()}")
+        print("hand it out as it is: `git init` it and push it as the students' repository, or zip it")
+        return 0
     raise ValueError(f"unknown command {args.command!r}")

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
+
 COURSE_STYLE = {
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 100,
@@ -46,6 +48,7 @@ def use_style() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@sealed.reference("ch01_introduction/01_efficiency_mental_model:pareto_optimal")
 def pareto_front(costs: Sequence[float], qualities: Sequence[float]) -> list[int]:
     """Indices of the Pareto-optimal points when lower cost and higher quality are better.
 
@@ -95,6 +98,7 @@ def _records(points: Any) -> Any:
     raise TypeError(f"points must be a pandas DataFrame or a list of dicts, got {type(points).__name__}")
 
 
+@sealed.reference("ch01_introduction/01_efficiency_mental_model:pareto_optimal")  # it draws the front
 def tradeoff(
     points: Any,
     *,

@@ -127,6 +127,7 @@ def code_dtype(bits: int, *, symmetric: bool = False) -> np.dtype:
     return np.dtype(f"{'int' if symmetric else 'uint'}{width}")
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:affine_params")
 def affine_params(x_min: float, x_max: float, bits: int, *, symmetric: bool = False) -> tuple[float, int]:
     """The scale and zero point that map ``[x_min, x_max]`` onto the ``bits``-bit codes.
 
@@ -178,6 +179,7 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
     return arr
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:quantize")
 def _quantize_with(
     x: np.ndarray, scale: float | np.ndarray, zero_point: int | np.ndarray, q_min: int, q_max: int, dtype: np.dtype
 ) -> np.ndarray:
@@ -186,6 +188,7 @@ def _quantize_with(
     return np.clip(q, q_min, q_max).astype(dtype)
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:quantize")
 def quantize(x: Any, bits: int, x_min: float, x_max: float, *, symmetric: bool = False) -> np.ndarray:
     """Quantize ``x`` to ``bits``-bit integer codes: ``clip(round(x / scale) + zero_point)``.
 
@@ -221,6 +224,7 @@ def quantize(x: Any, bits: int, x_min: float, x_max: float, *, symmetric: bool =
     )
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:quantize")
 def dequantize(q: Any, bits: int, x_min: float, x_max: float, *, symmetric: bool = False) -> np.ndarray:
     """Map codes back to real values: ``scale * (q - zero_point)``, as ``float32``.
 
@@ -267,6 +271,7 @@ def _check_codes(q: Any, q_min: int, q_max: int) -> np.ndarray:
     return codes
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:quantize")
 def fake_quantize(
     x: Any, bits: int, x_min: float | None = None, x_max: float | None = None, *, symmetric: bool = False
 ) -> np.ndarray:
@@ -305,6 +310,7 @@ def _channel_axis(ndim: int, axis: int) -> int:
     return int(axis) % ndim
 
 
+@sealed.reference("ch02_compression/01_quantization_from_scratch:per_channel")
 def per_channel_quantize(w: Any, bits: int = 8, *, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric quantization with one scale per channel along ``axis``.
 

@@ -37,6 +37,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from effcourse import sealed
 from effcourse._native import fd2_captured
 
 MODES = ("float", "dynamic", "float16", "int8")
@@ -45,6 +46,7 @@ TFLiteSource = Union[bytes, bytearray, str, "os.PathLike[str]"]
 RepresentativeDataset = Callable[[], Iterator[list]]
 
 
+@sealed.reference("ch02_compression/02_quantizing_a_model:representative_dataset")
 def representative_dataset(x: Any, num_samples: int = 100, *, seed: int | None = 0) -> RepresentativeDataset:
     """A representative-dataset generator function for the int8 converter.
 
@@ -103,9 +105,6 @@ def representative_dataset(x: Any, num_samples: int = 100, *, seed: int | None =
             yield [samples[i : i + 1]]
 
     return generate
-
-
-_representative_dataset = representative_dataset  # convert()'s argument shadows the name
 
 
 def _input_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ...]:
@@ -214,7 +213,20 @@ def convert(
 
     rep = representative_dataset
     if rep is not None and not callable(rep):
-        rep = _representative_dataset(rep)
+        # An array: calibrate on 100 of its examples (seed 0). Written out here rather than by
+        # calling representative_dataset(), which is a sealed reference answer (effcourse.sealed).
+        data = np.asarray(rep)
+        if data.ndim < 2 or data.shape[0] == 0 or not np.issubdtype(data.dtype, np.number):
+            raise ValueError(
+                f"representative_dataset must be a generator function or an array of inputs (N, ...) "
+                f"with N >= 1, got an array of shape {data.shape} and dtype {data.dtype}"
+            )
+        picked = np.random.default_rng(0).choice(data.shape[0], size=min(100, data.shape[0]), replace=False)
+        calibration = data[picked].astype(np.float32)
+
+        def rep() -> Iterator[list]:
+            for i in range(len(calibration)):
+                yield [calibration[i : i + 1]]
 
     def run() -> bytes:
         converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)

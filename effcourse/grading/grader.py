@@ -42,7 +42,7 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from effcourse.check import TOLERANCE_PREFIX
+from effcourse.check import FACT_MARK, TOLERANCE_PREFIX
 from effcourse.grading import notebooks as nbs
 from effcourse.grading.sandbox import Limits, RunResult, run_notebook, sandbox_available
 
@@ -135,6 +135,14 @@ def compare_exports(gid: str, reference: dict[str, np.ndarray], submitted: dict[
     ref_keys = sorted(k for k in reference if k.startswith(prefix))
     sub_keys = sorted(k for k in submitted if k.startswith(prefix))
     for k in ref_keys:
+        fact = k[len(prefix) :].startswith(FACT_MARK)
+        if fact and (k not in submitted or submitted[k].dtype.kind != "U" or str(submitted[k]) != str(reference[k])):
+            # a check of the test (effcourse.check) did not run, or did not see what the solution's run saw
+            check = k.rsplit(".", 1)[-1]
+            return (
+                f"check {k[len(prefix) + 1 :]} of the test did not pass here as it does for the solution "
+                f"(expected {str(reference[k])!r}); the checks ({check} and the others) must run unchanged"
+            )
         if k not in submitted:
             return f"the checked value {k!r} is missing"
         r, s = reference[k], submitted[k]

@@ -6,8 +6,19 @@
 (instructions, setup, visible **and hidden** tests, in the source's order, with the source's
 metadata and points), where each answer cell is replaced by the learner's answer of the same
 grade id, and the learner's own extra cells are kept after the trusted cell they followed. So
-deleted, duplicated, retyped, reordered or edited test cells are restored, a learner cannot add
+deleted, duplicated, retyped, reordered or edited test cells are restored (an edited one is
+named in the notes: "test cell X was changed; the original test was run"), a learner cannot add
 graded cells or change points, and an answer cell the learner deleted is back as the stub.
+
+The rule for answer cells that appear more than once (split in two cells that both kept the
+grade id, or copied with a fix in the copy): the notebook runs as the learner's own "Restart and
+Run All" would run it. The first copy fills the answer slot; every later copy runs as an
+ordinary cell where the learner put it. A fix in a copy *after* the test cell therefore does not
+count for that test, in grading and in ``effcourse validate`` alike.
+
+Every test cell runs with one line before it (:func:`test_prelude`) that tells
+:mod:`effcourse.check` which test the following checks belong to, so their facts can be
+re-checked outside the kernel.
 
 Taught in: INSTRUCTORS.md
 """
@@ -168,12 +179,17 @@ def rebuild(
     anchor = -1  # index in src_cells of the last trusted cell seen in the submission
     sub_cells = submitted.cells if submitted is not None else []
     seen_tests: dict[str, int] = {}
+    repeated_answers: dict[str, int] = {}
+    rel_tests = {grade_id(c): c for c in (release.cells if release is not None else []) if is_test(c) and grade_id(c)}
     for c in sub_cells:
         gid = grade_id(c)
         if gid in answer_ids:
             want_type = next(s.cell_type for s in src_cells if grade_id(s) == gid)
             if gid in answers:
-                notes.append(f"answer cell {gid!r} appears twice; the first one is graded")
+                # Split or copied answer cells: every copy runs where the learner put it, in order
+                # (what "Restart and Run All" in their notebook does), as an ordinary cell.
+                repeated_answers[gid] = repeated_answers.get(gid, 1) + 1
+                extra_after.setdefault(anchor, []).append(c)
                 continue
             if c.get("cell_type") != want_type:
                 notes.append(
@@ -187,6 +203,11 @@ def rebuild(
             idx = trusted_ids.index(gid)
             if seen_tests[gid] == 1:
                 anchor = idx
+                trusted = src_cells[idx]
+                if is_test(trusted) and trusted.cell_type == "code":
+                    original = rel_tests[gid].source if gid in rel_tests else visible_source(trusted.source)
+                    if _normalized(visible_source(c.get("source", ""))) != _normalized(visible_source(original)):
+                        notes.append(f"test cell {gid!r} was changed; the original test was run")
         else:
             if nbgrader_meta(c):
                 notes.append(
@@ -194,6 +215,11 @@ def rebuild(
                     "it was kept as an ordinary cell"
                 )
             extra_after.setdefault(anchor, []).append(c)
+    for gid, n in repeated_answers.items():
+        notes.append(
+            f"answer cell {gid!r} appears {n} times; all of them were run, in your notebook's order "
+            "(a copy placed after its test cell does not count for that test)"
+        )
     for gid, n in seen_tests.items():
         if n > 1:
             notes.append(f"cell {gid!r} appears {n} times; it was restored once from the course")
@@ -222,6 +248,8 @@ def rebuild(
             if t.cell_type == "code":
                 t.outputs = []
                 t.execution_count = None
+                if is_test(t) and gid:
+                    t.source = test_prelude(gid) + t.source
             cells.append(t)
         cells.extend(_clean_learner_cell(x) for x in extra_after.get(i, []))
     out.cells = cells
@@ -231,6 +259,25 @@ def rebuild(
         c["id"] = f"cell-{i}"
     out = nbformat.from_dict(json.loads(json.dumps(out)))
     return out, notes
+
+
+def _normalized(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+#: The first line of every test cell the grader (and ``effcourse validate``) runs: the checks
+#: that follow export their facts for this test (see :mod:`effcourse.check`).
+PRELUDE = '__import__("effcourse.check").check._begin_test({gid!r})  # effcourse: re-checked by the grader\n'
+
+
+def test_prelude(gid: str) -> str:
+    """The line put before a test cell's source when it runs (see :data:`PRELUDE`).
+
+    Example:
+        >>> test_prelude("quantize__test").startswith('__import__("effcourse.check")')
+        True
+    """
+    return PRELUDE.format(gid=gid)
 
 
 def graded_cells(source: nbformat.NotebookNode) -> list[dict[str, Any]]:

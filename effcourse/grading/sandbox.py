@@ -158,6 +158,26 @@ def _cap_notebook_outputs(nb: nbformat.NotebookNode, total: int) -> None:
         cell.outputs = kept
 
 
+# --- issue 7 (sealed references): the one place that decides which effcourse the kernel sees ---
+def kernel_package_dir() -> Path:
+    """The ``effcourse`` package the kernels of graded runs import: the sealed build.
+
+    The sandbox mounts this folder read-only *at* :data:`PACKAGE_DIR` (over the real package),
+    so every way of importing ``effcourse`` in the kernel meets the sealed references; the plain
+    path (no sandbox) puts its parent first on the kernel's ``PYTHONPATH``.
+
+    Example:
+        >>> (kernel_package_dir() / "sealed.py").exists()  # doctest: +SKIP
+        True
+    """
+    from effcourse import sealed
+
+    return sealed.cached_build()
+
+
+# --- end issue 7 ---
+
+
 def run_notebook(
     nb: nbformat.NotebookNode,
     *,
@@ -198,6 +218,10 @@ def run_notebook(
     """
     limits = limits or Limits()
     course_root = Path(course_root or PACKAGE_DIR.parent).resolve()
+    package = kernel_package_dir()  # issue 7: the sealed build
+    extra_env = {**(extra_env or {})}
+    if not sandbox:  # issue 7: the plain path imports the sealed build first
+        extra_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package.parent), extra_env.get("PYTHONPATH")]))
     spec = {
         "notebook": nbformat.writes(nb),
         "assignment": assignment,
@@ -210,6 +234,7 @@ def run_notebook(
         "keep": sorted({str(Path(sys.prefix).resolve()), str(PACKAGE_DIR), str(Path(sys.base_prefix).resolve())}),
         "python": sys.executable,
         "env": {**_kernel_env_passthrough(), **(extra_env or {})},
+        "package": [str(package), str(PACKAGE_DIR)],  # issue 7: mount the sealed build at PACKAGE_DIR
         "sandbox": bool(sandbox),
         "upto_last_graded": bool(upto_last_graded),
     }
@@ -358,8 +383,14 @@ def _mount(*args: str) -> None:
     subprocess.run(["mount", *args], check=True, capture_output=True)
 
 
-def _hide_and_keep(folders: list[str], keep: list[str], tmpfs_bytes: int) -> None:
-    """Cover ``folders`` and the usual private places with empty tmpfs mounts; put ``keep`` back read-only."""
+def _hide_and_keep(
+    folders: list[str], keep: list[str], tmpfs_bytes: int, package: tuple[str, str] | None = None
+) -> None:
+    """Cover ``folders`` and the usual private places with empty tmpfs mounts; put ``keep`` back read-only.
+
+    ``package`` (issue 7) is ``(sealed build, real package folder)``: the sealed build is mounted
+    read-only at the real package's path, whether that path was hidden or not.
+    """
     stage = "/mnt"
     if not os.path.isdir(stage):
         os.makedirs(stage)
@@ -373,11 +404,18 @@ def _hide_and_keep(folders: list[str], keep: list[str], tmpfs_bytes: int) -> Non
             hide.append(c)
     staged = []
     for i, k in enumerate(keep):
+        if package is not None and k == package[1]:
+            continue  # issue 7: replaced by the sealed build below
         if any(k == h or k.startswith(h + "/") for h in hide) and os.path.isdir(k):
             s = f"{stage}/keep{i}"
             os.makedirs(s)
             _mount("--rbind", k, s)
             staged.append((s, k))
+    if package is not None:  # issue 7: the sealed build goes where the real package was
+        s = f"{stage}/package"
+        os.makedirs(s)
+        _mount("--rbind", package[0], s)
+        staged.append((s, package[1]))
     for h in hide:
         mode = "1777" if h in ("/tmp", "/var/tmp", "/dev/shm") else "755"
         size = tmpfs_bytes if h == "/tmp" else 16 * 1024**2
@@ -443,7 +481,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
     uid = int(spec["uid"])
     sandbox = spec["sandbox"]
     if sandbox:
-        _hide_and_keep(spec["hide"], spec["keep"], int(limits["tmpfs_bytes"]))
+        _hide_and_keep(spec["hide"], spec["keep"], int(limits["tmpfs_bytes"]), tuple(spec["package"]))  # issue 7
         _loopback_up()
         base = Path("/tmp")
     else:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
 from effcourse.measure.counting import _keras, _model_inputs
 
 # --------------------------------------------------------------------------------------------
@@ -64,6 +65,7 @@ def _quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
     return np.clip(q, info.min, info.max).astype(dtype)
 
 
+@sealed.reference("ch02_compression/02_quantizing_a_model:tflite_predict")
 def _dequantize_output(q: np.ndarray, detail: dict) -> np.ndarray:
     scale, zero_point = detail["quantization"]
     if np.issubdtype(q.dtype, np.integer) and scale:
@@ -85,6 +87,7 @@ def _check_input(x: np.ndarray, detail: dict) -> None:
         raise ValueError(f"x has shape {tuple(x.shape)} but the model expects {want}{hint}")
 
 
+@sealed.reference("ch02_compression/02_quantizing_a_model:tflite_predict")
 def _run(interp: Any, x: np.ndarray) -> np.ndarray:
     """One invoke on batch x (already checked); returns the dequantized output."""
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
@@ -104,6 +107,7 @@ def _run(interp: Any, x: np.ndarray) -> np.ndarray:
     return _dequantize_output(y, out)
 
 
+@sealed.reference("ch02_compression/02_quantizing_a_model:tflite_predict")
 def tflite_predict(tflite_model: Any, x: Any, *, batch_size: int = 1) -> np.ndarray:
     """Run a TFLite model on float inputs and return float outputs.
 
@@ -153,6 +157,7 @@ def tflite_predict(tflite_model: Any, x: Any, *, batch_size: int = 1) -> np.ndar
     return np.concatenate(outputs, axis=0)
 
 
+@sealed.reference("ch02_compression/02_quantizing_a_model:tflite_accuracy")
 def tflite_accuracy(tflite_model: Any, x: Any, y: Any, *, batch_size: int = 1) -> float:
     """Accuracy of a TFLite model on float inputs ``x`` and labels ``y``.
 
@@ -339,7 +344,10 @@ def _tflite_runner(interp: Any, x: np.ndarray) -> Callable[[], Any]:
     if len(details) != 1:
         raise ValueError(f"latency handles TFLite models with one input; this one has {len(details)}")
     _check_input(x, details[0])
-    _run(interp, x)  # resizes and allocates if needed, checks the batch dimension
+    inp = details[0]
+    if tuple(inp["shape"]) != tuple(x.shape):  # resize and allocate (not via _run: a sealed reference)
+        interp.resize_tensor_input(inp["index"], list(x.shape))
+        interp.allocate_tensors()
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     q = _quantize_input(x, inp)
     index_in, index_out = inp["index"], out["index"]

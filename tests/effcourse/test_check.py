@@ -269,3 +269,76 @@ def test_export_reports_a_damaged_file(monkeypatch, tmp_path):
             np.lib.format.write_array(fh, np.array([AlwaysEqual()], dtype=object), allow_pickle=True)
     monkeypatch.setenv(check.EXPORT_ENV, str(tmp_path / "d.npz"))
     fails(check.export, "q__test/x", 1, match="damaged")
+
+
+# --------------------------------------------------------------------------- issue 7: raises, facts
+def test_raises_returns_the_exception_and_fails_clearly():
+    exc = check.raises(ValueError, int, "three")
+    assert isinstance(exc, ValueError)
+    with pytest.raises(AssertionError, match="should raise ValueError, but it returned 3"):
+        check.raises(ValueError, int, "3")
+    with pytest.raises(AssertionError, match="should raise ValueError, but it raised ZeroDivisionError"):
+        check.raises(ValueError, lambda: 1 / 0)
+    with pytest.raises(TypeError, match="exception class"):
+        check.raises("ValueError", int, "3")
+
+
+def _run_cell(source: str, namespace: dict, filename: str) -> None:
+    exec(compile(source, filename, "exec"), namespace)
+
+
+def test_checks_made_by_the_test_cell_export_their_facts(tmp_path, monkeypatch):
+    import numpy as np
+
+    from effcourse.grading.sandbox import read_exports
+
+    path = tmp_path / "checked.npz"
+    monkeypatch.setenv(check.EXPORT_ENV, str(path))
+    ns = {"check": check, "np": np}
+    # an answer cell (another "file") that uses check inside the learner's own function
+    _run_cell("def square(x):\n    check.is_type(x, np.ndarray)\n    return x ** 2\n", ns, "<answer cell>")
+    _run_cell(
+        "check._begin_test('square__test')\n"
+        "x = np.arange(3.0)\n"
+        "y = check.not_modified(square, x)\n"
+        "check.is_type(y, np.ndarray)\n"
+        "check.dtype(y, np.float64)\n"
+        "check.shape(y, (None,))\n"
+        "check.close(y, x ** 2)\n"
+        "check.raises(TypeError, lambda s: s ** 2, 'x')\n",
+        ns,
+        "<test cell>",
+    )
+    facts = {k: str(v) for k, v in read_exports(path.read_bytes()).items()}
+    assert facts == {
+        "square__test/~001.not_modified": "input unchanged",
+        "square__test/~002.is_type": "type numpy.ndarray",
+        "square__test/~003.dtype": "dtype float64",
+        "square__test/~004.shape": "shape ('any',)",
+        "square__test/~005.close": "passed",
+        "square__test/~006.raises": "raised TypeError",
+    }
+
+
+def test_a_patched_or_failing_check_exports_no_fact(tmp_path, monkeypatch):
+    import numpy as np
+
+    from effcourse.grading.sandbox import read_exports
+
+    path = tmp_path / "checked.npz"
+    monkeypatch.setenv(check.EXPORT_ENV, str(path))
+    ns = {"check": check, "np": np}
+    with pytest.raises(AssertionError):
+        _run_cell("check._begin_test('t')\ncheck.dtype(np.zeros(2, np.float32), np.float64)\n", ns, "<cell>")
+    assert not path.exists() or not read_exports(path.read_bytes())
+    monkeypatch.setattr(check, "dtype", lambda *a, **k: None)
+    _run_cell("check._begin_test('t')\ncheck.dtype(np.zeros(2, np.float32), np.float64)\n", ns, "<cell>")
+    assert not path.exists() or not read_exports(path.read_bytes())
+
+
+def test_facts_are_silent_outside_grading(monkeypatch, tmp_path):
+    monkeypatch.delenv(check.EXPORT_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    check._begin_test("t")
+    check.is_type(1, int)
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -78,7 +79,9 @@ x = rng.normal(size=5)
 y = check.not_modified(square, x)
 check.export("square__test/y", y)
 check.is_type(y, np.ndarray, name="square(x)")
+check.dtype(y, np.float64, name="square(x)")
 check.close(y, x ** 2, name="square(x)")
+check.raises(TypeError, square, "not a number")
 ### BEGIN HIDDEN TESTS
 z = rng.integers(-5, 5, size=(3, 4))
 check.export("square__test/z", square(z))
@@ -175,3 +178,57 @@ CORRECT = {
     "square": "def square(x):\n    return np.asarray(x) ** 2\n",
     "mean_rows": "def mean_rows(a):\n    return np.asarray(a).mean(axis=1)\n",
 }
+
+
+# --------------------------------------------------------------------------- a sealed reference of the fixture
+#: The fixture's own reference answer of ``square``: a module added to a copy of ``effcourse``
+#: (never to the real package) and registered under the fixture's exercise id, so the corpus
+#: can show every route to it failing in the sealed build and working in the unsealed copy.
+REFERENCE_MODULE = '''"""The fixture course's reference answer of ``square`` (tests only)."""
+
+import numpy as np
+
+from effcourse import sealed
+
+
+@sealed.reference("hw1/01_basics:square")
+def square(x):
+    return np.asarray(x) ** 2
+'''
+
+
+def packages(dest: Path) -> tuple[Path, Path]:
+    """``(unsealed, sealed)`` copies of ``effcourse`` with the fixture's reference module added."""
+    from effcourse import sealed
+
+    real = dest / "real" / "effcourse"
+    shutil.copytree(sealed.PACKAGE_DIR, real, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (real / "_fixture_reference.py").write_text(REFERENCE_MODULE)
+    return real, sealed.build(dest / "sealed", package_dir=real)
+
+
+def submission(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """Like :func:`with_answers`; keys ``"before:<grade_id>"`` add a learner cell before that cell and
+    ``"after:<grade_id>"`` one after it (a copy of an answer cell when the text starts with ``"answer:"``)."""
+    out = with_answers(nb, **{k: v for k, v in answers.items() if ":" not in k})
+    for key, text in answers.items():
+        if ":" not in key:
+            continue
+        where, gid = key.split(":", 1)
+        i = next(i for i, c in enumerate(out.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+        if text.startswith("answer:"):
+            cell = copy.deepcopy(
+                out.cells[
+                    next(
+                        j
+                        for j, c in enumerate(out.cells)
+                        if c.metadata.get("nbgrader", {}).get("grade_id") == text.split(":", 2)[1]
+                    )
+                ]
+            )
+            cell.source = text.split(":", 2)[2]
+            cell["id"] = f"copy-{len(out.cells)}"  # a copy gets its own cell id, as Jupyter gives it
+        else:
+            cell = nbformat.v4.new_code_cell(text)
+        out.cells.insert(i if where == "before" else i + 1, cell)
+    return out

@@ -45,8 +45,9 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
                     "def square(x):\n    return np.zeros(np.shape(x))\n"
                 ),
             },
-            3,
-            "monkeypatches effcourse.check and numpy.testing",
+            0,
+            "monkeypatches effcourse.check and numpy.testing (issue 7: every later test whose checks were "
+            "patched away exports no facts, so mean_rows__test scores 0 too, like patch_export)",
         ),
         "patch_export": (
             {
@@ -76,8 +77,9 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
                     "    np.savez(p, **d)\n    print('REWROTE EXPORTS')\n" + fc.CORRECT["mean_rows"]
                 ),
             },
-            3,
-            "disables the checks, then rewrites the exported values of the earlier test with right ones",
+            0,
+            "disables the checks, then rewrites the exported values of the earlier test with right ones "
+            "(issue 7: mean_rows__test's checks are patched too, so it exports no facts and scores 0)",
         ),
         "always_eq": (
             {
@@ -201,6 +203,19 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             3,
             "fork bomb, bounded by the process limit (the forking student's next test fails)",
         ),
+        # ---- issue 7: calling the course's reference answer (the fixture's sealed `square`) by any route
+        **{name: ({**fc.CORRECT, **answers}, 3, what) for name, (answers, what) in REFERENCE_ROUTES.items()},
+        # ---- issue 7: assertions made in the kernel are re-checked from their exported facts
+        "issue_types_mutation_patched": (
+            {**fc.CORRECT, "square": ISSUE_PATCH + ISSUE_SQUARE},
+            0,
+            "right values, but float32, changes its input, never raises, and effcourse.check patched to no-ops",
+        ),
+        "issue_types_mutation": (
+            {**fc.CORRECT, "square": ISSUE_SQUARE},
+            3,
+            "the same answer without the patch (fails in the kernel)",
+        ),
         "stderr_correct": (
             {
                 **fc.CORRECT,
@@ -216,6 +231,87 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
     }
 
 
+#: Every route to the fixture's sealed reference answer: (answer cells, what the route is).
+REFERENCE_ROUTES = {
+    "ref_wrapper": (
+        {
+            "square": "from effcourse import _fixture_reference\ndef square(x):\n    return _fixture_reference.square(x)\n"
+        },
+        "a one-line wrapper around the course's reference",
+    ),
+    "ref_alias_earlier_cell": (
+        {
+            "before:square": "import effcourse._fixture_reference\nq = effcourse._fixture_reference.square\n",
+            "square": "def square(x):\n    return q(x)\n",
+        },
+        "alias taken in an earlier cell",
+    ),
+    "ref_importlib_getattr": (
+        {
+            "square": "import importlib\nf = getattr(importlib.import_module('effcourse._fixture_reference'), 'square')\n"
+            "def square(x):\n    return f(x)\n"
+        },
+        "importlib + getattr",
+    ),
+    "ref_dunder_import": (
+        {
+            "square": "def square(x):\n"
+            "    return __import__('effcourse._fixture_reference', fromlist=['square']).square(x)\n"
+        },
+        "__import__",
+    ),
+    "ref_copied_function": (
+        {
+            "square": "import types, effcourse._fixture_reference as r\n"
+            "f = getattr(r.square, '__wrapped__', r.square)\n"
+            "square = types.FunctionType(f.__code__, dict(f.__globals__), 'square', f.__defaults__, f.__closure__)\n"
+        },
+        "a copy of the function object (and __wrapped__)",
+    ),
+    "ref_reload_env": (
+        {
+            "square": "import os, sys, importlib\n"
+            "for k in ('EFFCOURSE_GRADING', 'EFFCOURSE_SEALED', 'NBGRADER_EXECUTION', 'NBGRADER_VALIDATING'):\n"
+            "    os.environ.pop(k, None)\n"
+            "os.environ['EFFCOURSE_UNSEAL'] = '1'\n"
+            "import effcourse._fixture_reference as r, effcourse.sealed as s\n"
+            "s.SEALED_BUILD = False\n"
+            "r = importlib.reload(r)\n"
+            "square = r.square\n"
+        },
+        "reload after environment and flag tricks",
+    ),
+    "ref_getsource_exec": (
+        {
+            "square": "import inspect, textwrap, effcourse._fixture_reference as r\n"
+            "src = textwrap.dedent(inspect.getsource(r.square))\n"
+            "print('GETSOURCE', src)\n"
+            "src = '\\n'.join(l for l in src.splitlines() if not l.startswith('@'))\n"
+            "ns = {}\n"
+            "exec(src, dict(vars(r)), ns)\n"
+            "square = ns['square']\n"
+        },
+        "inspect.getsource of the sealed copy, exec'd",
+    ),
+}
+
+#: The issue's example on the fixture: right values, wrong dtype (float32), the input changed in
+#: place, no exception for bad input; ISSUE_PATCH turns effcourse.check's other checks into no-ops.
+ISSUE_SQUARE = (
+    "def square(x):\n"
+    "    if isinstance(x, str):\n"
+    "        return np.zeros(1)  # no TypeError\n"
+    "    x = np.asarray(x)\n"
+    "    x[...] = np.abs(x)  # changes the caller's array\n"
+    "    y = x ** 2\n"
+    "    return y.astype(np.float32) if y.dtype == np.float64 else y\n"
+)
+ISSUE_PATCH = (
+    "from effcourse import check as chk\n"
+    "chk.is_type = chk.dtype = chk.raises = lambda *a, **k: None\n"
+    "chk.not_modified = lambda fn, *a, **k: fn(*a, **k)\n"
+)
+
 STRUCTURAL = {
     "dup_cells": (5, "duplicated test and answer cells"),
     "deleted_tests": (5, "deleted test cells"),
@@ -223,6 +319,9 @@ STRUCTURAL = {
     "retyped_tests": (5, "test cells turned into markdown"),
     "reordered": (5, "test cells moved above their answers"),
     "extra_graded_cell": (5, "a forged graded cell with 100 points"),
+    "split_answer": (5, "answer cell split in two cells that both keep the grade id (issue 7: both run)"),
+    "copied_fix_before_test": (5, "answer cell copied, the fix in the copy before the test (issue 7: runs in order)"),
+    "copied_fix_after_test": (3, "answer cell copied, the fix in a copy after the test (does not count for it)"),
     "malformed_json": (0, "malformed JSON"),
     "empty_file": (0, "empty file"),
     "huge_file": (0, "25 MB file"),
@@ -269,6 +368,9 @@ def _structural(course: Path, rel: nbformat.NotebookNode) -> None:
     }
     nb.cells.append(forged)
     fc.submit(course, "extra_graded_cell", nb)
+    fc.submit(course, "split_answer", fc.submission(rel, SPLIT_ANSWER))
+    fc.submit(course, "copied_fix_before_test", fc.submission(rel, COPIED_BEFORE))
+    fc.submit(course, "copied_fix_after_test", fc.submission(rel, COPIED_AFTER))
     fc.submit(course, "malformed_json", raw=b'{"cells": [ {"cell_type": "code", ')
     fc.submit(course, "empty_file", raw=b"")
     big = copy.deepcopy(good)
@@ -278,6 +380,15 @@ def _structural(course: Path, rel: nbformat.NotebookNode) -> None:
     fc.submit(course, "nbformat3", raw=json.dumps(v3).encode())
     fc.submit(course, "missing")
     fc.submit(course, "misnamed", good, name="01_basics (1).ipynb")
+
+
+SPLIT_ANSWER = {
+    **fc.CORRECT,
+    "square": "def _squared(x):\n    return np.asarray(x) ** 2\n",
+    "after:square": "answer:square:def square(x):\n    return _squared(x)\n",
+}
+COPIED_BEFORE = {**fc.CORRECT, "square": WRONG_SQUARE, "after:square": "answer:square:" + fc.CORRECT["square"]}
+COPIED_AFTER = {**fc.CORRECT, "square": WRONG_SQUARE, "after:square__test": "answer:square:" + fc.CORRECT["square"]}
 
 
 def tree_hash(path: Path) -> str:
@@ -290,12 +401,18 @@ def tree_hash(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def packages(tmp_path_factory):
+    """(unsealed, sealed) effcourse copies holding the fixture's reference answer of `square`."""
+    return fc.packages(tmp_path_factory.mktemp("packages"))
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, packages):
     course = fc.make_course(tmp_path_factory.mktemp("course"))
     rel = fc.release_notebook(course)
     table = cases(course)
     for student, (answers, _, _) in table.items():
-        fc.submit(course, student, fc.with_answers(rel, **answers))
+        fc.submit(course, student, fc.submission(rel, answers))
     _structural(course, rel)
     # another assignment's grades that must stay untouched
     db = f"sqlite:///{course / '.grading' / 'gradebook.db'}"
@@ -307,7 +424,9 @@ def batch(tmp_path_factory):
         gb.update_or_create_assignment("hw0")
         gb.update_or_create_student("bystander")
     before = tree_hash(course / ".grading" / "submitted")
-    report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course, limits=LIMITS, log=lambda s: None)
+    with pytest.MonkeyPatch.context() as mp:  # the kernels see the sealed copy with the fixture's reference
+        mp.setattr(sandbox, "kernel_package_dir", lambda: packages[1])
+        report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course, limits=LIMITS, log=lambda s: None)
     after = tree_hash(course / ".grading" / "submitted")
     return course, table, report, before, after
 
@@ -323,6 +442,55 @@ def test_every_case_gets_its_expected_score(batch):
     got = {g.student: g.score for g in report.grades}
     wrong = {s: (got.get(s), e) for s, e in expected.items() if got.get(s) != e}
     assert not wrong, f"(got, expected) per student: {wrong}"
+
+
+@pytest.mark.slow
+def test_every_route_to_the_reference_loses_exactly_its_exercise(batch):
+    _, _, report, _, _ = batch
+    for student in [*REFERENCE_ROUTES, "issue_types_mutation"]:
+        cells = {c.grade_id: c for c in _grade(report, student).cells}
+        assert cells["square__test"].score == 0 and cells["mean_rows__test"].score == 3, (student, cells)
+    for student in REFERENCE_ROUTES:
+        msg = _grade(report, student).cells[0].message
+        assert "SealedError" in msg and "is the course's answer to exercise 'hw1/01_basics:square'" in msg, msg
+    assert "return np.asarray(x) ** 2" not in _outputs(report, "ref_getsource_exec")
+    assert "GETSOURCE" in _outputs(report, "ref_getsource_exec")
+
+
+@pytest.mark.slow
+def test_patched_checks_earn_nothing_from_the_trusted_recheck(batch):
+    """The issue's example: with effcourse.check patched, every test cell that relied on a patched
+    check is rejected by the trusted re-check of its facts (0 instead of the old 2 + 3)."""
+    _, _, report, _, _ = batch
+    cells = {c.grade_id: c for c in _grade(report, "issue_types_mutation_patched").cells}
+    assert cells["square__test"].status == "rejected" and cells["square__test"].score == 0, cells
+    assert cells["mean_rows__test"].status == "rejected" and cells["mean_rows__test"].score == 0, cells
+    assert "did not pass here as it does for the solution" in cells["square__test"].message
+
+
+def test_reference_routes_work_without_the_seal(packages, tmp_path):
+    """Control: each route really reaches the reference (it works against the unsealed copy), so
+    the corpus cases lose their points because of the seal, not because the route is broken."""
+    import subprocess
+
+    lines = ["import numpy as np", "results = {}"]
+    for name, (answers, _) in REFERENCE_ROUTES.items():
+        code = answers.get("before:square", "") + answers["square"]
+        lines.append(f"exec({code!r}, g := {{'np': np}})")
+        lines.append(f"results[{name!r}] = g['square'](np.arange(4.0)).tolist()")
+    lines.append("print(results)")
+    env = {"PYTHONPATH": str(packages[0].parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = eval(proc.stdout.strip().splitlines()[-1])
+    assert results == {name: [0.0, 1.0, 4.0, 9.0] for name in REFERENCE_ROUTES}
+    env["PYTHONPATH"] = str(packages[1].parent)  # and the same code fails against the sealed copy
+    proc = subprocess.run(
+        [sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert proc.returncode != 0 and "SealedError" in proc.stderr
 
 
 @pytest.mark.slow

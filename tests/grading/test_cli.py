@@ -86,3 +86,22 @@ def test_given_reference_runs_are_reused_not_run_again(course_without_sandbox, m
     )
     assert report.reference[fc.NOTEBOOK] is ref
     assert {g.student: g.score for g in report.grades} == {"alice": 5, "bob": 3}
+
+
+def test_validate_finds_the_original_notebook(tmp_path):
+    """`effcourse validate` restores tests from .effcourse/originals (student distribution) or git (this repo)."""
+    from effcourse.grading import cli as grading_cli
+
+    committed = fc.ROOT / "chapters" / "ch01_introduction" / "01_efficiency_mental_model.ipynb"
+    original = grading_cli.find_original(committed)
+    assert original is not None and original.cells[0].source == nbformat.read(committed, as_version=4).cells[0].source
+    home = tmp_path / "learner"
+    (home / ".effcourse" / "originals" / "chapters" / "hw1").mkdir(parents=True)
+    nb = fc.source_notebook()
+    nbformat.write(nb, home / ".effcourse" / "originals" / "chapters" / "hw1" / "01_basics.ipynb")
+    (home / "chapters" / "hw1").mkdir(parents=True)
+    edited = fc.with_answers(nb, square__test="pass")
+    nbformat.write(edited, home / "chapters" / "hw1" / "01_basics.ipynb")
+    found = grading_cli.find_original(home / "chapters" / "hw1" / "01_basics.ipynb")
+    assert [c.source for c in found.cells] == [c.source for c in nb.cells]
+    assert grading_cli.find_original(tmp_path / "elsewhere.ipynb") is None
