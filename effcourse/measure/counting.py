@@ -211,13 +211,21 @@ def count_params(model: Any, *, trainable_only: bool = False) -> int:
     return total
 
 
+def keras3_message(obj: Any, fn: str) -> str | None:
+    """The refusal for a Keras 3 object given to ``fn``, or None when ``obj`` is not one."""
+    if type(obj).__module__.split(".")[0] == "keras":
+        return (
+            f"{fn} needs a Keras model or layer, got {type(obj).__name__} (this looks like a Keras 3 object: "
+            f"build models with `from effcourse.compat import keras`)"
+        )
+    return None
+
+
 def _require_layer(obj: Any, fn: str) -> None:
     keras = _keras()
     if not isinstance(obj, keras.layers.Layer):
-        hint = ""
-        if type(obj).__module__.startswith("keras"):
-            hint = " (this looks like a Keras 3 object: build models with `from effcourse.compat import keras`)"
-        raise TypeError(f"{fn} needs a Keras model or layer, got {type(obj).__name__}{hint}")
+        message = keras3_message(obj, fn)
+        raise TypeError(message or f"{fn} needs a Keras model or layer, got {type(obj).__name__}")
 
 
 # --------------------------------------------------------------------------------------------
