@@ -77,7 +77,7 @@ def serialized_size(obj: Any) -> int:
 
     Caveats:
         A model still wrapped for pruning, QAT or clustering also stores its masks or
-        quantizer variables: strip the wrappers first (``effcourse.pruning.strip``).
+        quantizer variables: strip the wrappers first (``tfmot.sparsity.keras.strip_pruning``).
 
     Args:
         obj: a Keras model, TFLite flatbuffer bytes, or a path to a file.
