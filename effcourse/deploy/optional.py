@@ -1,8 +1,8 @@
 """Optional, platform-limited packages: ask before using them, skip cleanly where they are missing.
 
-``tflite-micro`` (TensorFlow Lite Micro's Python interpreter) publishes wheels for Linux only
-(x86_64 and aarch64), so the course installs it only there (the ``micro`` extra carries the
-environment marker ``sys_platform == 'linux'``). A notebook section that needs it asks first::
+``tflite-micro`` (TensorFlow Lite Micro's Python interpreter) publishes wheels for Linux x86_64
+only, so the course installs it only there (the ``micro`` extra carries the environment marker
+``sys_platform == 'linux' and platform_machine == 'x86_64'``). A notebook section that needs it asks first::
 
     from effcourse.deploy import optional
     if optional.available("tflite_micro"):
@@ -16,11 +16,12 @@ Taught in: chapters/ch02_compression/02_quantizing_a_model
 from __future__ import annotations
 
 import importlib.util
+import platform
 import sys
 
-# import name -> (distribution, platforms it has wheels for, extra that installs it)
+# import name -> (distribution, (sys.platform, machine) pairs it has wheels for, extra that installs it)
 PACKAGES = {
-    "tflite_micro": ("tflite-micro", ("linux",), "micro"),
+    "tflite_micro": ("tflite-micro", (("linux", "x86_64"),), "micro"),
 }
 
 
@@ -60,10 +61,12 @@ def missing_message(module: str) -> str:
     if module not in PACKAGES:
         return f"{module} is not installed; install it to run this part"
     dist, platforms, extra = PACKAGES[module]
-    if not any(sys.platform.startswith(p) for p in platforms):
+    machine = platform.machine().lower()
+    if not any(sys.platform.startswith(p) and machine in (m, "amd64" if m == "x86_64" else m) for p, m in platforms):
+        where = ", ".join(f"{p.capitalize()} {m}" for p, m in platforms)
         return (
-            f"{dist} publishes wheels for {', '.join(p.capitalize() for p in platforms)} only, so this part is "
-            f"skipped on {sys.platform}; run it on Linux (e.g. a container or Colab) to see it"
+            f"{dist} publishes wheels for {where} only, so this part is skipped on {sys.platform} {machine}; "
+            f"run it on {where} (e.g. a container or Colab) to see it"
         )
     return f'{dist} is not installed: pip install "effcourse[{extra}]" (or make lab) to run this part'
 
