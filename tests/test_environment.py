@@ -145,3 +145,16 @@ def test_lock_resolves_on_supported_platforms(platform, python):
     assert out.returncode == 0, f"requirements.lock does not resolve on {platform}, Python {python}:\n{out.stderr}"
     if platform != "Linux x86_64":  # TFLM ships x86_64 Linux wheels only: the micro extra drops out elsewhere
         assert "tflite-micro" not in out.stdout
+
+
+def test_nbgrader_extensions_are_enabled_for_jupyterlab():
+    jupyter = Path(sys.executable).parent / "jupyter"
+    out = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True)
+    text = out.stdout + out.stderr
+    for ext in ("formgrader", "validate_assignment", "assignment_list"):
+        line = next(
+            (ln for ln in text.splitlines() if f"nbgrader.server_extensions.{ext}" in ln and "enabled" in ln), None
+        )
+        assert line, f"nbgrader's {ext} server extension is not enabled:\n{text}"
+    labext = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True)
+    assert "@jupyter/nbgrader" in labext.stdout + labext.stderr
