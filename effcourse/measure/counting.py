@@ -764,7 +764,9 @@ def count_macs(model: Any, input_shape: tuple | None = None) -> int:
     ``DepthwiseConv2D``: ``H_out x W_out x K_h x K_w x C_in x depth_multiplier``,
     ``SeparableConv2D``: the depthwise part plus ``H_out x W_out x C_in x depth_multiplier x
     C_out``, ``MultiHeadAttention``: the query/key/value/output projections plus ``QK^T`` and
-    ``softmax(.)V``, ``LSTM``/``GRU``/``SimpleRNN``: ``T x gates x (in x units + units^2)``.
+    ``softmax(.)V``, ``LSTM``/``GRU``/``SimpleRNN`` and ``RNN(cell)`` of their cells: ``T x gates x (in x
+    units + units^2)`` (``ConvLSTM*``: that per output position), ``Attention``/
+    ``AdditiveAttention``: ``T x S x (d + d_v)``.
     Bias additions, activations, BatchNormalization (folded at conversion), element-wise
     merges and embeddings (lookups) count 0; so does pooling (see :func:`count_flops`).
     tfmot wrappers count as the layer they wrap; nested models are walked into.
@@ -776,8 +778,14 @@ def count_macs(model: Any, input_shape: tuple | None = None) -> int:
         1296
 
     Caveats:
-        An unknown layer class is counted as 0 with a warning. The count is per example: a
-        batch of 32 costs 32 times as much.
+        A layer whose cost is unknown (``Lambda``, a custom layer, a subclass that overrides
+        ``call``, an ``RNN`` around a custom cell) is counted as 0 with one
+        :class:`UncountedLayerWarning` per class. A warning goes to stderr, which a graded
+        notebook cell must not write: code that runs there checks :func:`uncounted_layers`
+        first (it warns nothing) or filters the class. A layer reachable along several paths
+        (shared by a nested model) is counted once per call, and the model is always left as
+        it was found, even when counting raises. The count is per example: a batch of 32
+        costs 32 times as much.
 
     Args:
         model: a Keras model (or layer) with a defined input shape, or any model with

@@ -41,3 +41,10 @@ def test_micro_extra_marker_matches_the_table():
     project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
     (spec,) = project["optional-dependencies"]["micro"]
     assert spec.startswith(optional.PACKAGES["tflite_micro"][0]) and "sys_platform == 'linux'" in spec
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    failures, tried = doctest.testmod(optional)
+    assert tried >= 3 and failures == 0
