@@ -1,6 +1,10 @@
 # effcourse — the two commands are `make lab` and `make test`; both set up .venv when needed.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The first supported interpreter on PATH: Python 3.11.5+, 3.12 or 3.13 (the lock has wheels for them;
+# CI tests 3.11). Override with `make PYTHON=/path/to/python3.12 ...`.
+SUPPORTED := import sys; sys.exit(0 if (3, 11, 5) <= sys.version_info[:3] and sys.version_info[:2] <= (3, 13) else 1)
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c '$(SUPPORTED)' 2>/dev/null && { command -v $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 # nbgrader runs `alembic` (and we run jupyter tools) from PATH: put the venv first.
@@ -8,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.effcourse-installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
 
-.PHONY: help setup lab test test-fast chapters results release validate grade clean-venv
+.PHONY: help setup lab test test-fast chapters results release validate grade clean-venv lock
 
 help:
 	@echo "make lab        set up .venv if needed and start JupyterLab on the course"
@@ -19,17 +23,19 @@ help:
 	@echo "make validate NB=chapters/<assignment>/<notebook>.ipynb   check your answers"
 	@echo "make grade ASSIGNMENT=<assignment>   safely autograde every submission (instructors)"
 
-# Set-up is idempotent: the stamp is rebuilt only when the pins change.
+# Set-up is idempotent: the stamp is rebuilt only when the pins change. It installs the exact tested
+# set (requirements.lock, every extra) and then effcourse itself, editable, without resolving again.
 setup: $(STAMP)
 
 $(VENV)/bin/python:
-	@test -n "$(PYTHON)" || { echo "error: no python3.11 on PATH; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "error: $(PYTHON) is not Python 3.11, which the course pins; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: no supported Python (3.11.5+, 3.12 or 3.13) on PATH; install one or run 'make PYTHON=/path/to/python3.12 ...'"; exit 1; }
+	@$(PYTHON) -c '$(SUPPORTED)' || { echo "error: $(PYTHON) is not a supported Python (3.11.5+, 3.12 or 3.13); run 'make PYTHON=/path/to/python3.12 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml requirements.lock | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 	@echo "effcourse is installed in $(VENV)"
 
@@ -64,6 +70,14 @@ validate: setup
 grade: setup
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment>  (one of: $(ASSIGNMENTS))"; exit 2; }
 	$(PY) -m effcourse.cli grade "$(ASSIGNMENT)"
+
+# Re-resolve requirements.lock after changing pyproject.toml; uv keeps the versions already pinned
+# there when they still fit. Universal: one file with environment markers for every platform.
+lock: setup
+	tail -n +4 requirements.lock > requirements.lock.new
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11.5 \
+		--no-emit-package effcourse --no-annotate --no-header -o requirements.lock.new
+	{ head -3 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && rm requirements.lock.new && mv requirements.lock.tmp requirements.lock
 
 clean-venv:
 	rm -rf $(VENV)

@@ -153,14 +153,21 @@ def affine_params(x_min: float, x_max: float, bits: int, *, symmetric: bool = Fa
         ``(scale, zero_point)`` as a Python float and a Python int.
 
     Raises:
-        ValueError: ``x_max <= x_min``, a bound is not finite, ``bits`` is out of range, or
-            (symmetric) both bounds are 0.
+        ValueError: ``x_max <= x_min`` (``x_max == x_min``, a constant tensor's own range, gets
+            its own message), a bound is not finite, ``bits`` is out of range, or (symmetric)
+            both bounds are 0.
         TypeError: a bound is not a real number.
 
     Taught in: chapters/ch02_compression/01_quantization_from_scratch
     """
     x_min, x_max = _check_real(x_min, "x_min"), _check_real(x_max, "x_max")
-    if x_max <= x_min:
+    if x_max == x_min:
+        raise ValueError(
+            f"the range is empty: x_min == x_max == {x_min} (a constant tensor has no spread to divide into "
+            f"codes); give a range that contains the value and is wider than it, e.g. "
+            f"x_min={min(x_min, 0.0)}, x_max={max(x_max, 0.0) if x_max != 0 else 1.0}"
+        )
+    if x_max < x_min:
         raise ValueError(f"x_max must be greater than x_min, got x_min={x_min}, x_max={x_max}")
     q_min, q_max = code_range(bits, symmetric=symmetric)
     if symmetric:
@@ -277,7 +284,8 @@ def fake_quantize(
 ) -> np.ndarray:
     """Quantize then dequantize: what ``x`` looks like after a round trip through ``bits`` bits.
 
-    The range defaults to ``x``'s own minimum and maximum.
+    The range defaults to ``x``'s own minimum and maximum. An empty ``x`` gives an empty
+    ``float32`` array of its shape (nothing to quantize, no range needed).
 
     Example:
         >>> fake_quantize([0.0, 0.4, 1.0], 1)
@@ -294,13 +302,23 @@ def fake_quantize(
         A ``float32`` array of the same shape as ``x``.
 
     Raises:
-        ValueError: as :func:`quantize`; also when ``x`` is constant and no range is given.
+        ValueError: as :func:`quantize`; also when ``x`` is constant (or holds infinity) and no
+            range is given: the message says so and asks for ``x_min``/``x_max``.
 
     Taught in: chapters/ch02_compression/01_quantization_from_scratch
     """
     arr = _as_float_array(x, "x")
+    if arr.size == 0:
+        return arr.astype(np.float32)
+    if (x_min is None or x_max is None) and not np.isfinite(arr).all():
+        raise ValueError("x contains infinity, so its own range is unbounded: give x_min and x_max")
     lo = float(arr.min()) if x_min is None else x_min
     hi = float(arr.max()) if x_max is None else x_max
+    if x_min is None and x_max is None and lo == hi:
+        raise ValueError(
+            f"x is constant (every value is {lo}), so its own range is empty: give x_min and x_max, "
+            f"e.g. fake_quantize(x, bits, x_min={min(lo, 0.0)}, x_max={max(hi, 0.0) if hi != 0 else 1.0})"
+        )
     return dequantize(quantize(arr, bits, lo, hi, symmetric=symmetric), bits, lo, hi, symmetric=symmetric)
 
 
@@ -318,7 +336,9 @@ def per_channel_quantize(w: Any, bits: int = 8, *, axis: int = -1) -> tuple[np.n
     (2**(bits-1) - 1)``, so its largest weight maps to ``±(2**(bits-1) - 1)`` and its error is
     at most ``scale[c] / 2``. This is what TFLite does for the weights of convolutions and
     dense layers (Krishnamoorthi, 2018 recommends it); a channel with large weights then no
-    longer coarsens the grid of all the others. An all-zero channel gets scale 1.0 and codes 0.
+    longer coarsens the grid of all the others. An all-zero channel gets scale 1.0 and codes 0;
+    so does an empty one (``w`` with a 0-length axis gives empty codes, and one scale 1.0 per
+    channel).
 
     Example:
         >>> w = np.array([[0.1, -4.0], [-0.2, 2.0]])
@@ -353,7 +373,7 @@ def per_channel_quantize(w: Any, bits: int = 8, *, axis: int = -1) -> tuple[np.n
     ax = _channel_axis(arr.ndim, axis)
     q_min, q_max = code_range(bits, symmetric=True)
     others = tuple(i for i in range(arr.ndim) if i != ax)
-    max_abs = np.abs(arr).max(axis=others) if others else np.abs(arr)
+    max_abs = np.abs(arr).max(axis=others, initial=0.0) if others else np.abs(arr)
     scales = np.where(max_abs > 0, max_abs / q_max, 1.0)
     shape = [1] * arr.ndim
     shape[ax] = -1
@@ -470,7 +490,8 @@ def mse(a: Any, b: Any) -> float:
         3.0
 
     Raises:
-        ValueError: the shapes differ or the arrays are empty.
+        ValueError: the shapes differ, the arrays are empty, or one holds NaN or infinity (an
+            error with infinity or NaN in it is not a number to compare).
 
     Taught in: chapters/ch02_compression/01_quantization_from_scratch
     """
@@ -479,6 +500,9 @@ def mse(a: Any, b: Any) -> float:
         raise ValueError(f"the arrays must have the same shape, got {x.shape} and {y.shape}")
     if x.size == 0:
         raise ValueError("the arrays are empty")
+    for name, arr in (("a", x), ("b", y)):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity; the error needs finite values on both sides")
     return float(np.mean((x - y) ** 2))
 
 
@@ -503,7 +527,8 @@ def psnr(a: Any, b: Any, max_value: float = 255.0) -> float:
         The PSNR as a Python float (``inf`` when the arrays are equal).
 
     Raises:
-        ValueError: the shapes differ, the arrays are empty, or ``max_value`` is not positive.
+        ValueError: the shapes differ, the arrays are empty or hold NaN or infinity (see
+            :func:`mse`), or ``max_value`` is not positive.
 
     Taught in: chapters/ch02_compression/01_quantization_from_scratch
     """

@@ -1,6 +1,7 @@
 """Deploying models: TensorFlow Lite / LiteRT conversion and interpretation, and (later) TFLM.
 
-Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on first use::
+Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on first use (TFLM
+and ``tf.distribute`` helpers join when they are written)::
 
     from effcourse.deploy import tflite
     tflite_model = tflite.convert(model, "int8", representative_dataset=x_train)
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = {"tflite", "tfmicro", "distribute"}
+_SUBMODULES = {"tflite", "optional"}
 
 __all__ = sorted(_SUBMODULES)
 

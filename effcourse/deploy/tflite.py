@@ -20,10 +20,18 @@ Example:
     >>> tflite.io_details(tflite_model)["input"]["dtype"]   # doctest: +SKIP
     'int8'
 
-The converter path is ``TFLiteConverter.from_concrete_functions`` with a batch-1 signature:
-``from_keras_model`` fails with Keras 2 (``tf_keras``) models in TensorFlow 2.21, and a fixed
-batch of one is what a phone or a microcontroller runs. Models are interpreted with LiteRT
-(``ai_edge_litert``), the successor of ``tf.lite.Interpreter``.
+The converter path is ``TFLiteConverter.from_concrete_functions`` with a batch-1 signature,
+because a fixed batch of one is what a phone or a microcontroller runs.
+``TFLiteConverter.from_keras_model`` also converts Keras 2 (``tf_keras`` 2.21) models: built
+Sequential, functional and subclassed models, tfmot quantization-aware ones and multi-output
+ones, in float and int8 (tried in TensorFlow 2.21; ``tests/effcourse/test_tflite_models.py``
+checks a Sequential one). It fails only on a model that was never built (no input shape:
+"Could not translate MLIR to FlatBuffer"), where :func:`convert` asks for ``input_shape``; and
+it keeps the model's ``None`` batch dimension. (An older note here said it fails with Keras 2
+models; that was wrong.) What does fail is a *Keras 3* model (a bare ``import
+keras``): the converter returns a flatbuffer whose outputs are uninitialised memory, so every
+helper here refuses Keras 3 objects. Models are interpreted with LiteRT (``ai_edge_litert``),
+the successor of ``tf.lite.Interpreter``.
 
 Taught in: chapters/ch02_compression/02_quantizing_a_model
 """
@@ -133,6 +141,165 @@ def _input_shape(model: Any, input_shape: Sequence[int] | None) -> tuple[int, ..
     return shape
 
 
+# Layers whose int8 calibration runs in this process. Anything else (recurrent layers, attention,
+# custom layers) is calibrated in a child process, because TensorFlow's calibrator can crash the
+# whole process on them (SIGSEGV with a GRU layer in TensorFlow 2.21).
+_CALIBRATES_IN_PROCESS = {
+    "Dense",
+    "Conv",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "Pooling1D",
+    "Pooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "Embedding",
+    "QuantizeLayer",
+}
+
+
+def _needs_isolation(model: Any) -> bool:
+    from effcourse.measure.counting import _owner_names, _unwrap, layer_kind
+
+    layers = (
+        list(model._flatten_layers(include_self=False, recursive=True)) if hasattr(model, "_flatten_layers") else []
+    )
+    for layer in layers:
+        inner = _unwrap(layer)
+        kind = layer_kind(inner)
+        if kind == "container":
+            continue
+        if kind == "free" and "Embedding" not in _owner_names(inner):
+            continue
+        if not set(_owner_names(inner)) & _CALIBRATES_IN_PROCESS:
+            return True
+    return False
+
+
+def _input_dtype(model: Any) -> Any:
+    """tf.int32 when the model takes token ids (integer input, or an Embedding reads the input)."""
+    from effcourse.compat import keras, tf
+
+    inputs = getattr(model, "inputs", None) or []
+    if inputs and inputs[0].dtype.is_integer:
+        return tf.int32
+    layers = [layer for layer in getattr(model, "layers", []) if not isinstance(layer, keras.layers.InputLayer)]
+    if layers and isinstance(layers[0], keras.layers.Embedding):
+        if isinstance(model, keras.Sequential):
+            return tf.int32
+        try:
+            if inputs and layers[0].input is inputs[0]:
+                return tf.int32
+        except (AttributeError, ValueError, RuntimeError):
+            pass
+    return tf.float32
+
+
+def _calibration_samples(rep: RepresentativeDataset, shape: tuple[int, ...], dtype: np.dtype) -> list[np.ndarray]:
+    """Run the representative dataset once; check every item against the model's input."""
+    expected = (1, *shape)
+    samples = []
+    for number, item in enumerate(rep()):
+        arrays = list(item) if isinstance(item, (list, tuple)) else [item]
+        if len(arrays) != 1:
+            raise ValueError(
+                f"representative_dataset item {number} holds {len(arrays)} arrays; the model has one input, "
+                f"so yield [batch] with batch of shape {expected}"
+            )
+        a = np.asarray(arrays[0])
+        if a.shape == shape:
+            a = a[None]
+        if a.shape != expected:
+            raise ValueError(
+                f"representative_dataset item {number} has shape {a.shape}, but the model's input is "
+                f"{expected} (batch of 1, then one example of shape {shape}); check the data you passed "
+                "(e.g. add a channel axis with x[..., None])"
+            )
+        if np.issubdtype(dtype, np.integer):
+            if not np.all(np.isfinite(a)) or not np.all(np.asarray(a) == np.round(a)):
+                raise ValueError(
+                    f"the model takes integer ids, but representative_dataset item {number} holds non-integer values"
+                )
+        samples.append(a.astype(dtype))
+    if not samples:
+        raise ValueError(
+            "the representative dataset yielded nothing, so int8 calibration has no activation ranges "
+            "(the converter would silently return a float model): pass training inputs, e.g. "
+            "representative_dataset=effcourse.deploy.tflite.representative_dataset(x_train)"
+        )
+    return samples
+
+
+def _configure(converter: Any, mode: str, samples: list[np.ndarray] | None, float_fallback: bool) -> None:
+    from effcourse.compat import tf
+
+    if mode != "float":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode == "int8":
+        converter.representative_dataset = lambda: ([a] for a in samples or [])
+        if float_fallback:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+        else:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        # only float input/output tensors become int8; integer (token id) inputs stay integer
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+
+
+_ID_TYPES = (np.dtype("int32"), np.dtype("int64"))
+
+
+def float_leftovers(tflite_model: TFLiteSource) -> list[str]:
+    """What in a TFLite model is still float: input/output tensors and ops computing in float.
+
+    An int8 model is full-integer when its input and output tensors are integer and no operator
+    other than ``QUANTIZE``/``DEQUANTIZE`` reads or writes a float32 tensor. :func:`convert`
+    checks this after every ``"int8"`` conversion.
+
+    Example:
+        >>> float_leftovers(int8_model)        # doctest: +SKIP
+        []
+
+    Args:
+        tflite_model: TFLite bytes, a ``.tflite`` path, or a LiteRT interpreter.
+
+    Returns:
+        One readable line per float leftover, e.g. ``"input 'serving_default_input:0' is
+        float32"`` or ``"op UNIDIRECTIONAL_SEQUENCE_LSTM (output 'x') computes in float32"``;
+        empty for a full-integer model.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    it = interpreter(tflite_model)
+    left = []
+    for kind, details in (("input", it.get_input_details()), ("output", it.get_output_details())):
+        for d in details:
+            if np.issubdtype(np.dtype(d["dtype"]), np.floating):
+                left.append(f"{kind} {d['name']!r} is {np.dtype(d['dtype']).name}")
+    tensors = {t["index"]: t for t in it.get_tensor_details()}
+    for op in it._get_ops_details():
+        if op["op_name"] in ("QUANTIZE", "DEQUANTIZE"):
+            continue
+        used = [i for i in (*op["inputs"], *op["outputs"]) if i >= 0 and i in tensors]
+        if op["op_name"] == "CAST" and any(np.dtype(tensors[i]["dtype"]) in _ID_TYPES for i in used):
+            continue  # token ids cast to the Input's float dtype and back (exact below 2**24): not arithmetic
+        floats = [tensors[i] for i in used if np.issubdtype(np.dtype(tensors[i]["dtype"]), np.floating)]
+        if floats:
+            out = [tensors[i]["name"] for i in op["outputs"] if i in tensors]
+            left.append(
+                f"op {op['op_name']} (output {out[0] if out else '?'!r}) computes in {np.dtype(floats[0]['dtype']).name}"
+            )
+    return left
+
+
 def convert(
     model: Any,
     mode: str = "float",
@@ -140,10 +307,13 @@ def convert(
     representative_dataset: RepresentativeDataset | np.ndarray | None = None,
     input_shape: Sequence[int] | None = None,
     quiet: bool = True,
+    float_fallback: bool = False,
+    isolate: bool | None = None,
 ) -> bytes:
     """Convert a Keras model to a TensorFlow Lite flatbuffer, optionally quantized.
 
-    The model is traced with a batch-1 float32 signature (``(1, *input_shape)``) and converted
+    The model is traced with a batch-1 signature (``(1, *input_shape)``, float32, or int32 when
+    the model takes token ids: an integer input or an ``Embedding`` reading it) and converted
     with ``tf.lite.TFLiteConverter.from_concrete_functions``. The modes:
 
     - ``"float"``: no optimization; float32 weights and arithmetic.
@@ -152,10 +322,13 @@ def convert(
     - ``"float16"``: float16 weights (``supported_types=[tf.float16]``), dequantized to float32
       when the model is loaded.
     - ``"int8"``: full-integer quantization — int8 weights and activations, calibrated on
-      ``representative_dataset``; the input and output tensors are int8 too
+      ``representative_dataset``; float input and output tensors become int8 too
       (``inference_input_type = inference_output_type = tf.int8``), so callers quantize their
       inputs with the input tensor's scale and zero point and dequantize the outputs (see
-      :func:`io_details`). Works for quantization-aware-trained (tfmot) models as well.
+      :func:`io_details`). Token-id (integer) inputs stay int32: quantizing ids would merge
+      neighbouring ids into one code. Works for quantization-aware-trained (tfmot) models.
+      The result is checked to be full-integer (:func:`float_leftovers`); if anything stayed
+      float the conversion raises, naming it, unless ``float_fallback=True``.
 
     Example:
         >>> tflite_model = convert(model, "dynamic")          # doctest: +SKIP
@@ -166,28 +339,44 @@ def convert(
         looping or ``resize_tensor_input``. The MLIR converter writes progress lines straight
         to the process's stderr (file descriptor 2), which Jupyter shows as red output and
         ``nbgrader`` counts as a failed test cell; with ``quiet=True`` they are captured and
-        shown only if the conversion fails (as a note on the exception).
+        shown only if the conversion fails (as a note on the exception). TensorFlow's int8
+        calibrator can crash the whole process (SIGSEGV, e.g. on a ``GRU``); int8 conversions
+        of models with layers outside the well-trodden set (Dense, convolutions, pooling,
+        normalization, activations, Embedding) therefore run in a child Python process
+        (``isolate``), which costs a few seconds of TensorFlow start-up and turns a crash into
+        a ``RuntimeError`` carrying the converter's own output.
 
     Args:
         model: a built Keras 2 model (``effcourse.compat.keras``), including tfmot-wrapped ones.
         mode: one of ``"float"``, ``"dynamic"``, ``"float16"``, ``"int8"``.
         representative_dataset: for ``"int8"``, a generator function such as
             :func:`representative_dataset` returns, or an array of inputs (``(N, ...)``),
-            which is wrapped with :func:`representative_dataset` (100 samples). The other
-            modes take none: passing one is an error, to catch a mode mix-up.
+            which is wrapped with :func:`representative_dataset` (100 samples). Every item is
+            checked against the model's input shape. The other modes take none: passing one is
+            an error, to catch a mode mix-up.
         input_shape: shape of one example without the batch axis; defaults to the model's.
         quiet: capture the converter's native stderr output (see Caveats).
+        float_fallback: for ``"int8"``, let ops without an int8 kernel stay float
+            (``TFLITE_BUILTINS`` allowed) instead of raising.
+        isolate: run the converter in a child process (True), in this one (False), or decide
+            from the model's layers (None, the default; only ``"int8"`` is ever isolated then).
 
     Returns:
         The flatbuffer as ``bytes``.
 
     Raises:
-        ValueError: an unknown ``mode``; ``"int8"`` without a representative dataset; a
-            representative dataset for a mode that does not use it; an unknown input shape.
-        TypeError: ``model`` is not a Keras model or a callable TensorFlow module.
+        ValueError: an unknown ``mode``; ``"int8"`` without a representative dataset, with one
+            that yields nothing or items of the wrong shape; a representative dataset for a mode
+            that does not use it; an unknown input shape; an ``"int8"`` result that is not
+            full-integer (the message lists what stayed float).
+        TypeError: ``model`` is not a Keras 2 model (a Keras 3 model is refused with the message
+            :func:`effcourse.measure.count_params` gives).
+        RuntimeError: the converter crashed in the child process (the message has its output).
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
+    from effcourse.measure.counting import keras3_message
+
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(map(repr, MODES))}")
     if mode == "int8" and representative_dataset is None:
@@ -201,60 +390,127 @@ def convert(
             f"mode {mode!r} does not use a representative dataset (only 'int8' does); "
             "drop the argument or use mode='int8'"
         )
+    message = keras3_message(model, "convert")
+    if message:
+        raise TypeError(message)
     if not callable(model):
-        raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
+        raise TypeError(f"convert needs a Keras model or layer, got {type(model).__name__}")
     shape = _input_shape(model, input_shape)
 
     from effcourse.compat import tf
 
-    @tf.function(input_signature=[tf.TensorSpec((1, *shape), tf.float32, name="input")])
+    dtype = _input_dtype(model)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, *shape), dtype, name="input")])
     def serve(x):  # type: ignore[no-untyped-def]
         return model(x, training=False)
 
-    rep = representative_dataset
-    if rep is not None and not callable(rep):
-        # An array: calibrate on 100 of its examples (seed 0). Written out here rather than by
-        # calling representative_dataset(), which is a sealed reference answer (effcourse.sealed).
-        data = np.asarray(rep)
-        if data.ndim < 2 or data.shape[0] == 0 or not np.issubdtype(data.dtype, np.number):
-            raise ValueError(
-                f"representative_dataset must be a generator function or an array of inputs (N, ...) "
-                f"with N >= 1, got an array of shape {data.shape} and dtype {data.dtype}"
-            )
-        picked = np.random.default_rng(0).choice(data.shape[0], size=min(100, data.shape[0]), replace=False)
-        calibration = data[picked].astype(np.float32)
+    samples = None
+    if mode == "int8":
+        rep = representative_dataset
+        if not callable(rep):
+            # An array: calibrate on 100 of its examples (seed 0). Written out here rather than by
+            # calling representative_dataset(), which is a sealed reference answer (effcourse.sealed).
+            data = np.asarray(rep)
+            if data.ndim < 2 or data.shape[0] == 0 or not np.issubdtype(data.dtype, np.number):
+                raise ValueError(
+                    f"representative_dataset must be a generator function or an array of inputs (N, ...) "
+                    f"with N >= 1, got an array of shape {data.shape} and dtype {data.dtype}"
+                )
+            picked = np.random.default_rng(0).choice(data.shape[0], size=min(100, data.shape[0]), replace=False)
+            calibration = data[picked]
 
-        def rep() -> Iterator[list]:
-            for i in range(len(calibration)):
-                yield [calibration[i : i + 1]]
+            def rep() -> Iterator[list]:
+                for i in range(len(calibration)):
+                    yield [calibration[i : i + 1]]
 
-    def run() -> bytes:
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
-        if mode != "float":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if mode == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        if mode == "int8":
-            converter.representative_dataset = rep
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
-        return bytes(converter.convert())
+        samples = _calibration_samples(rep, shape, np.dtype(dtype.as_numpy_dtype))
+    if isolate is None:
+        isolate = mode == "int8" and _needs_isolation(model)
 
-    if not quiet:
-        return run()
-    failure: Exception | None = None
-    with fd2_captured() as log:
-        try:
+    if isolate:
+        flatbuffer = _convert_in_child(serve, model, mode, samples, float_fallback)
+    else:
+
+        def run() -> bytes:
+            converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+            _configure(converter, mode, samples, float_fallback)
+            return bytes(converter.convert())
+
+        if not quiet:
             flatbuffer = run()
-        except Exception as err:  # re-raised below, unchanged, with the converter's log attached
-            failure = err
-    if failure is not None:
-        text = "".join(log).strip()
-        if text:
-            failure.add_note("converter log (stderr):\n" + text[-4000:])
-        raise failure
+        else:
+            failure: Exception | None = None
+            with fd2_captured() as log:
+                try:
+                    flatbuffer = run()
+                except Exception as err:  # re-raised below, unchanged, with the converter's log attached
+                    failure = err
+            if failure is not None:
+                text = "".join(log).strip()
+                if text:
+                    failure.add_note("converter log (stderr):\n" + text[-4000:])
+                raise failure
+    if mode == "int8" and not float_fallback:
+        left = float_leftovers(flatbuffer)
+        if left:
+            raise ValueError(
+                "the int8 conversion is not full-integer; stayed float: "
+                + "; ".join(left[:10])
+                + (f"; and {len(left) - 10} more" if len(left) > 10 else "")
+                + ". These layers have no int8 kernel in TFLite: replace them, or pass "
+                "float_fallback=True to keep them in float (the model then needs a float-capable runtime)"
+            )
     return flatbuffer
+
+
+def _convert_in_child(
+    serve: Any, model: Any, mode: str, samples: list[np.ndarray] | None, float_fallback: bool
+) -> bytes:
+    """Save the traced model, convert it in a fresh Python process, and read the result back."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from effcourse.compat import tf
+
+    with tempfile.TemporaryDirectory(prefix="effcourse-convert-") as tmp:
+        module = tf.Module()
+        module.weights = list(model.variables)
+        module.serve = serve
+        with fd2_captured():
+            tf.saved_model.save(module, os.path.join(tmp, "saved"), signatures=serve.get_concrete_function())
+        if samples is not None:
+            np.save(os.path.join(tmp, "samples.npy"), np.concatenate(samples, axis=0))
+        Path(tmp, "settings.json").write_text(json.dumps({"mode": mode, "float_fallback": float_fallback}))
+        env = dict(
+            os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"), TF_USE_LEGACY_KERAS="1"
+        )
+        done = subprocess.run(
+            [sys.executable, "-X", "faulthandler", "-m", "effcourse.deploy._isolated", tmp],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        out = Path(tmp, "model.tflite")
+        if done.returncode != 0 or not out.is_file():
+            if done.returncode < 0:
+                import signal
+
+                try:
+                    what = f"crashed with {signal.Signals(-done.returncode).name}"
+                except ValueError:
+                    what = f"was killed by signal {-done.returncode}"
+            else:
+                what = f"failed (exit status {done.returncode})"
+            log = (done.stderr or "").strip()[-4000:]
+            raise RuntimeError(
+                f"the TFLite converter {what} while converting this model to {mode!r} (it ran in a child "
+                f"process, so this kernel survives). Converter output:\n{log or '(none)'}\n"
+                "Try another mode (e.g. 'dynamic'), or remove the layers it cannot quantize."
+            )
+        return out.read_bytes()
 
 
 def _content(tflite_model: TFLiteSource) -> bytes:
@@ -349,14 +605,22 @@ def io_details(tflite_model: Any) -> dict[str, dict[str, Any]]:
 
     Raises:
         TypeError, FileNotFoundError, ValueError: as :func:`interpreter`.
+        ValueError: the model has several inputs or outputs (TFLite may reorder them).
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
     it = tflite_model if hasattr(tflite_model, "get_input_details") else interpreter(tflite_model)
+    for kind, details in (("inputs", it.get_input_details()), ("outputs", it.get_output_details())):
+        if len(details) != 1:
+            raise ValueError(
+                f"io_details describes models with one input and one output; this one has {len(details)} {kind} "
+                f"({', '.join(repr(d['name']) for d in details)}), which TFLite may order differently from Keras: "
+                "read interpreter(tflite_model).get_input_details()/get_output_details() and match them by name"
+            )
     return {
         "input": _tensor_info(it.get_input_details()[0]),
         "output": _tensor_info(it.get_output_details()[0]),
     }
 
 
-__all__ = ["MODES", "convert", "representative_dataset", "interpreter", "io_details"]
+__all__ = ["MODES", "convert", "float_leftovers", "representative_dataset", "interpreter", "io_details"]

@@ -23,7 +23,11 @@ Counting conventions (the same in every chapter):
   model without pooling, ``count_flops == 2 * count_macs`` exactly.
 * Embedding lookups cost 0 MACs (an index, no multiplication).
 * tfmot wrappers (pruning, quantization, clustering) are measured as the layer they wrap.
-* A layer this module does not know is counted as 0, with one warning per layer class.
+* A layer this module does not know (``Lambda``, a custom layer, a subclass that overrides
+  ``call``) is counted as 0 with one :class:`UncountedLayerWarning` per layer class;
+  :func:`uncounted_layers` lists such layers without writing to stderr (for graded cells), and
+  :func:`layer_kind` says how any layer is treated. Every layer class ``tf_keras`` exports is
+  counted, known to be free, walked into, or warned about (``tests/effcourse/test_counting.py``).
 
 Taught in: chapters/ch01_introduction/01_efficiency_mental_model
 """
@@ -37,6 +41,9 @@ __all__ = [
     "flops_by_layer",
     "macs_by_layer",
     "summary",
+    "uncounted_layers",
+    "layer_kind",
+    "UncountedLayerWarning",
     "serialized_size",
     "gzipped_size",
     "sparsity",
@@ -56,12 +63,15 @@ from effcourse.measure.counting import (
     NO_INPUT_SHAPE as NO_INPUT_SHAPE,
 )
 from effcourse.measure.counting import (
+    UncountedLayerWarning,
     count_flops,
     count_macs,
     count_params,
     flops_by_layer,
+    layer_kind,
     macs_by_layer,
     summary,
+    uncounted_layers,
 )
 from effcourse.measure.running import (
     Latency,

@@ -29,6 +29,10 @@ def interpreter(tflite_model: Any, *, num_threads: int | None = None):
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
     """
+    from effcourse.measure.counting import keras3_message
+
+    if not _is_interpreter(tflite_model) and keras3_message(tflite_model, "interpreter"):
+        raise TypeError(keras3_message(tflite_model, "interpreter"))
     if not _is_interpreter(tflite_model) and _is_keras_model(tflite_model):
         raise TypeError(
             "expected TFLite bytes, a .tflite path or an interpreter, got a Keras model: "
@@ -56,10 +60,14 @@ def _quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
         return x.astype(dtype, copy=False)
     scale, zero_point = detail["quantization"]
     if not scale:
-        raise ValueError(
-            f"the model's input is {dtype.name} without a quantization scale: give it integer "
-            f"inputs yourself or convert with a representative dataset"
-        )
+        # an integer input that is not quantized holds ids (token ids for an Embedding): pass them as they are
+        values = np.asarray(x)
+        if not np.issubdtype(values.dtype, np.integer) and not np.all(np.round(values) == values):
+            raise ValueError(
+                f"the model's input is {dtype.name} ids (not quantized): x must hold whole numbers, "
+                f"got values such as {values.ravel()[0]!r}"
+            )
+        return values.astype(dtype)
     info = np.iinfo(dtype)
     q = np.round(np.asarray(x, dtype=np.float64) / scale + zero_point)
     return np.clip(q, info.min, info.max).astype(dtype)
@@ -85,6 +93,17 @@ def _check_input(x: np.ndarray, detail: dict) -> None:
         elif len(expected) + 1 == len(got) and got[-1] == 1:
             hint = ": drop the channel axis with x[..., 0]"
         raise ValueError(f"x has shape {tuple(x.shape)} but the model expects {want}{hint}")
+
+
+def _require_single_output(interp: Any, fn: str) -> None:
+    outputs = interp.get_output_details()
+    if len(outputs) != 1:
+        raise ValueError(
+            f"{fn} handles models with one output; this one has {len(outputs)} "
+            f"({', '.join(repr(d['name']) for d in outputs)}), and TFLite may store them in another "
+            "order than Keras returns them. Convert one model per output, e.g. "
+            "keras.Model(model.inputs, model.outputs[i]), and run each"
+        )
 
 
 @sealed.reference("ch02_compression/02_quantizing_a_model:tflite_predict")
@@ -132,7 +151,9 @@ def tflite_predict(tflite_model: Any, x: Any, *, batch_size: int = 1) -> np.ndar
 
     Raises:
         ValueError: ``x``'s shape does not match the model's input (the message says what the
-            model expects), the model has several inputs, or ``batch_size`` is not positive.
+            model expects), the model has several inputs or several outputs (TFLite may store
+            outputs in another order than Keras: convert one model per output), or ``batch_size``
+            is not positive.
         TypeError: ``tflite_model`` is not TFLite bytes, a path or an interpreter.
 
     Taught in: chapters/ch02_compression/02_quantizing_a_model
@@ -146,6 +167,7 @@ def tflite_predict(tflite_model: Any, x: Any, *, batch_size: int = 1) -> np.ndar
         raise ValueError(
             f"tflite_predict handles models with one input; this one has {len(interp.get_input_details())}"
         )
+    _require_single_output(interp, "tflite_predict")
     x = np.asarray(x)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"x must hold at least one example with a batch dimension first, got shape {x.shape}")
@@ -294,8 +316,11 @@ def latency(target: Any, x: Any, *, warmup: int = 5, repeats: int = 50, batch_si
     elif _is_interpreter(target) or isinstance(target, (bytes, bytearray, memoryview, str, os.PathLike)):
         run = _tflite_runner(interpreter(target), x)
     else:
+        from effcourse.measure.counting import keras3_message
+
         raise TypeError(
-            f"latency needs a Keras model, TFLite bytes, a .tflite path or an ai_edge_litert "
+            keras3_message(target, "latency")
+            or f"latency needs a Keras model, TFLite bytes, a .tflite path or an ai_edge_litert "
             f"Interpreter, got {type(target).__name__}"
         )
     for _ in range(warmup):

@@ -29,6 +29,14 @@ from effcourse.measure.counting import (
 # --------------------------------------------------------------------------------------------
 
 
+def _refuse_keras3(obj: Any, fn: str) -> None:
+    from effcourse.measure.counting import keras3_message
+
+    message = keras3_message(obj, fn)
+    if message:
+        raise TypeError(message)
+
+
 def _serialize(obj: Any) -> bytes:
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return bytes(obj)
@@ -48,6 +56,7 @@ def _serialize(obj: Any) -> bytes:
                 except NotImplementedError:  # a subclassed model has no HDF5 architecture: weights only
                     obj.save_weights(path, save_format="h5")
             return path.read_bytes()
+    _refuse_keras3(obj, "serialized_size")
     raise TypeError(
         f"cannot measure the size of a {type(obj).__name__}: give a Keras model, TFLite bytes "
         f"(the converter's output) or a path to a file"
@@ -68,7 +77,7 @@ def serialized_size(obj: Any) -> int:
 
     Caveats:
         A model still wrapped for pruning, QAT or clustering also stores its masks or
-        quantizer variables: strip the wrappers first (``effcourse.pruning.strip``).
+        quantizer variables: strip the wrappers first (``tfmot.sparsity.keras.strip_pruning``).
 
     Args:
         obj: a Keras model, TFLite flatbuffer bytes, or a path to a file.
@@ -185,6 +194,7 @@ def _arrays(obj: Any) -> list[np.ndarray]:
         for item in obj:
             out.extend(_arrays(item))
         return out
+    _refuse_keras3(obj, "sparsity")
     raise TypeError(f"sparsity needs a Keras model, a NumPy array or a list of arrays, got {type(obj).__name__}")
 
 
