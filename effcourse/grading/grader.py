@@ -498,7 +498,7 @@ class _Workers:
             return InlineExecutor()
         import multiprocessing
 
-        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"))
 
     def submit(self, task: RunTask) -> tuple[Future, int]:
         try:
