@@ -110,7 +110,9 @@ class BatchReport:
     log: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student -> why they could not be graded
     workers: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole batch, wall clock
+    reference_seconds: float = 0.0  # the solution's reference runs (wall clock; in parallel when possible)
+    grading_seconds: float = 0.0  # the submissions, from the first run submitted to the last row written
 
     def scores(self) -> dict[str, dict[str, float]]:
         """``{student: {notebook: score}}``."""
@@ -751,6 +753,7 @@ def _grade_batch(
         "sandbox": sandbox,
     }
     # 1. the reference: each solution notebook, same seed, same cut, must pass every test
+    t0 = time.monotonic()
     ref_nbs = {s: _reference_notebook(sources[s], releases[s]) for s in stems}
     ref_runs: dict[str, RunResult] = {}
     todo = []
@@ -767,6 +770,7 @@ def _grade_batch(
                 RunTask(("", stem), nbformat.writes(ref_nbs[stem]), uid=UID_BASE, upto_last_graded=False, **common)
             )
     failed = _run_all(workers, todo, lambda t, r: ref_runs.__setitem__(t.key[1], r), max_attempts=max_attempts, log=log)
+    report.reference_seconds = time.monotonic() - t0
     if failed:
         raise GradingError(f"the solution's reference runs could not be made: {failed}")
     ref_exports: dict[str, dict[str, np.ndarray]] = {}
@@ -793,6 +797,7 @@ def _grade_batch(
         log(f"solution {assignment}/{stem}: {run.seconds:.1f} s, {len(run.exports)} checked values")
 
     # 2. every submission: read and rebuilt here (trusted), run on the workers, scored and saved here
+    t0 = time.monotonic()
     grades: dict[tuple[str, str], NotebookGrade] = {}
     built: dict[tuple[str, str], nbformat.NotebookNode] = {}
     tasks: list[RunTask] = []
@@ -872,6 +877,7 @@ def _grade_batch(
         flush()
     finally:
         bar.close()
+        report.grading_seconds = time.monotonic() - t0
     if report.failed:
         log(f"NOT GRADED (their rows are unchanged; run the grader again): {sorted(report.failed)}")
 
