@@ -432,12 +432,25 @@ class RunTask:
     upto_last_graded: bool
 
 
+class WorkerError(RuntimeError):
+    """A worker cannot run notebooks (no sandbox there): the task is re-queued, never scored."""
+
+
 def run_task(task: RunTask) -> RunResult:
     """Run one :class:`RunTask` in its sandbox (what a worker executes).
 
     Example:
         >>> run_task(task)  # doctest: +SKIP
+
+    Raises:
+        WorkerError: the task needs the sandbox and this machine cannot make one.
     """
+    if task.sandbox:
+        ok, why = sandbox_available()
+        if not ok:
+            import socket
+
+            raise WorkerError(f"the worker {socket.gethostname()} (pid {os.getpid()}) has no sandbox: {why}")
     return run_notebook(
         nbformat.reads(task.notebook, as_version=4),
         assignment=task.assignment,
