@@ -536,10 +536,10 @@ class _Workers:
         self.generation += 1
 
     def close(self) -> None:
-        if self.owned:
-            self.executor.shutdown(wait=True, cancel_futures=True)
         if self.client is not None:
-            self.client.close()
+            self.client.close()  # the cluster itself is not ours: it stays up
+        elif self.owned:
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _cores() -> int:
