@@ -513,6 +513,8 @@ class _Workers:
             return InlineExecutor()
         import multiprocessing
 
+        # forkserver: workers start clean (no copy of the grader's threads or database handles).
+        # No preload: forkserver would then also import the caller's __main__ script.
         return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"))
 
     def submit(self, task: RunTask) -> tuple[Future, int]:
@@ -648,7 +650,9 @@ def grade_assignment(
             a run made without the grading cut is made again with it.
         log: where progress lines go.
         jobs: notebooks graded at once in local worker processes (default: the number of cores;
-            1 grades in this process, one after another).
+            1 grades in this process, one after another). The workers start with multiprocessing's
+            ``forkserver`` method: a script calling this with ``jobs > 1`` needs the usual
+            ``if __name__ == "__main__":`` guard.
         executor: run the notebooks on this ``concurrent.futures.Executor`` instead (not shut down here).
         dask_scheduler: the address of a Dask distributed scheduler (default: the
             ``EFFCOURSE_DASK_SCHEDULER`` environment variable); its workers need the course
