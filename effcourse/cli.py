@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="grade without the sandbox when it is unavailable (no root or unshare); only for submissions you trust",
     )
+    from effcourse.grading.cli import add_grade_arguments
+
+    add_grade_arguments(p)  # --jobs, --dask-scheduler
     args = parser.parse_args(argv)
 
     if args.command in ("chapters", "results", "release"):

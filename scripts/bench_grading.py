@@ -1,10 +1,17 @@
-"""Benchmark: seconds per submission, safe grading path vs plain ``nbgrader autograde``.
+"""Benchmark: seconds per submission, stock ``nbgrader autograde`` vs ``effcourse grade --jobs 1`` and ``--jobs 2``.
 
-Grades N copies of one assignment's solution notebooks (as N students) in two scratch courses:
-once with ``effcourse.grading.grader.grade_assignment`` (sandbox per notebook, rebuild on the
-trusted source, exported-values re-check; its one-off reference run of the solution is reported
-separately) and once with plain ``nbgrader autograde`` (same kernel for code and tests, no
-sandbox). Not a test: the numbers depend on the machine and its load.
+Grades the same N copies of one assignment's solution notebooks (as N students) three times, each
+in its own scratch course:
+
+- stock ``nbgrader autograde`` (one kernel per notebook for code and tests, every cell, no sandbox);
+- ``effcourse grade --jobs 1`` (the safe path: a sandbox per notebook, rebuilt on the trusted
+  source, cut to the cells the grades depend on, exported values re-checked), one after another;
+- ``effcourse grade --jobs 2`` (the same, two submissions at once).
+
+Seconds per submission exclude effcourse's one-off reference run of the solution (reported
+apart) and nbgrader's ``generate_assignment``. Writes ``results/grading_benchmark.json``
+(the figures, the ratios, the targets of issue 9, the machine's cores and load average) and
+prints a table. Not a test: the numbers depend on the machine and its load.
 
 Example:
     $ .venv/bin/python scripts/bench_grading.py ch02_compression -n 3
@@ -13,6 +20,8 @@ Example:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -31,55 +40,66 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from effcourse import course  # noqa: E402
 
+OUT = ROOT / "results" / "grading_benchmark.json"
+TARGETS = {"jobs1_over_stock_max": 0.25, "jobs2_throughput_over_jobs1_min": 1.6}
 
-def scratch_course(base: Path, assignment: str, students: list[str]) -> Path:
+
+def scratch_course(base: Path, assignment: str, students: list[str], notebooks: list[str]) -> Path:
     """A course with the assignment's source, release and one copy of the solution per student."""
     base.mkdir(parents=True)
-    shutil.copytree(ROOT / "solutions" / assignment, base / "solutions" / assignment)
+    src = base / "solutions" / assignment
+    src.mkdir(parents=True)
+    for stem in notebooks:
+        shutil.copy2(ROOT / "solutions" / assignment / f"{stem}.ipynb", src / f"{stem}.ipynb")
     shutil.copy2(ROOT / "nbgrader_config.py", base / "nbgrader_config.py")
-    release = ROOT / "chapters" / assignment
-    if release.is_dir():
-        shutil.copytree(release, base / "chapters" / assignment)
-    else:
-        course.generate_student_notebooks(base / "chapters", root=base)
+    release = base / "chapters" / assignment
+    release.mkdir(parents=True)
+    for stem in notebooks:
+        shutil.copy2(ROOT / "chapters" / assignment / f"{stem}.ipynb", release / f"{stem}.ipynb")
     for s in students:
         d = base / ".grading" / "submitted" / s / assignment
         d.mkdir(parents=True)
-        for nb in (base / "solutions" / assignment).glob("*.ipynb"):
+        for nb in src.glob("*.ipynb"):
             shutil.copy2(nb, d / nb.name)
         (d / "timestamp.txt").write_text("2025-01-01 12:00:00.000000 UTC")
     return base
 
 
-def bench_safe(base: Path, assignment: str, students: list[str]) -> dict:
+def bench_effcourse(base: Path, assignment: str, students: list[str], notebooks: list[str], jobs: int) -> dict:
     from effcourse.grading import grader, sandbox
 
-    root = scratch_course(base, assignment, students)
+    root = scratch_course(base, assignment, students, notebooks)
     sandboxed, why = sandbox.sandbox_available()
     if not sandboxed:
         print(f"note: no sandbox here ({why}); the safe path runs unsandboxed")
     t0 = time.monotonic()
-    report = grader.grade_assignment(
-        assignment,
-        course_root=root,
-        limits=sandbox.Limits(cell_timeout=600),
-        allow_unsafe=not sandboxed,
-        log=lambda s: None,
-    )
-    total = time.monotonic() - t0
-    reference = sum(r.seconds for r in report.reference.values())
-    scores = report.scores()
+    try:
+        report = grader.grade_assignment(
+            assignment,
+            course_root=root,
+            limits=sandbox.Limits(cell_timeout=600),
+            allow_unsafe=not sandboxed,
+            jobs=jobs,
+            log=lambda s: None,
+        )
+    except grader.GradingError as exc:
+        return {"error": str(exc)[:2000], "total": time.monotonic() - t0}
+    ran = [g.seconds for g in report.grades if g.run is not None]
     return {
-        "total": total,
-        "reference": reference,
-        "per_submission": (total - reference) / len(students),
-        "scores": {s: sum(v.values()) for s, v in scores.items()},
+        "jobs": jobs,
+        "sandboxed": sandboxed,
+        "total": round(report.seconds, 2),
+        "reference": round(report.reference_seconds, 2),
+        "grading": round(report.grading_seconds, 2),
+        "per_submission": round(report.grading_seconds / len(students), 2),
+        "notebook_run_mean": round(sum(ran) / len(ran), 2) if ran else None,
+        "scores": {s: sum(v.values()) for s, v in report.scores().items()},
         "max": sum(g.max_score for g in report.grades if g.student == students[0]),
     }
 
 
-def bench_nbgrader(base: Path, assignment: str, students: list[str]) -> dict:
-    root = scratch_course(base, assignment, students)
+def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: list[str]) -> dict:
+    root = scratch_course(base, assignment, students, notebooks)
     env = course.tool_env()
     env["HOME"] = str(root)
     common = [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
@@ -106,31 +126,74 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str]) -> dict:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        scores = {s: gb.find_submission(assignment, s).score for s in students}
+        scores = {}
+        for s in students:
+            try:
+                scores[s] = gb.find_submission(assignment, s).score
+            except Exception as exc:
+                scores[s] = f"not graded: {type(exc).__name__}"
         top = gb.find_assignment(assignment).max_score
-    return {"total": total, "per_submission": total / len(students), "scores": scores, "max": top}
+    return {"total": round(total, 2), "per_submission": round(total / len(students), 2), "scores": scores, "max": top}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("assignment", nargs="?", default="ch02_compression")
     p.add_argument("-n", type=int, default=3, help="number of copies of the solution to grade")
+    p.add_argument("--notebooks", default="", help="comma-separated notebook stems (default: all)")
+    p.add_argument("--out", default=str(OUT), help="where to write the JSON (default: results/grading_benchmark.json)")
     args = p.parse_args(argv)
     students = [f"student{i + 1}" for i in range(args.n)]
+    notebooks = [s for s in args.notebooks.split(",") if s] or [
+        q.stem for q in sorted((ROOT / "solutions" / args.assignment).glob("*.ipynb"))
+    ]
+    load_before = os.getloadavg()
+    t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        safe = bench_safe(Path(tmp) / "safe", args.assignment, students)
-        plain = bench_nbgrader(Path(tmp) / "plain", args.assignment, students)
-    print(f"\n{args.assignment}, {args.n} copies of the solution, {os.cpu_count()} cores")
+        stock = bench_nbgrader(Path(tmp) / "stock", args.assignment, students, notebooks)
+        jobs1 = bench_effcourse(Path(tmp) / "jobs1", args.assignment, students, notebooks, 1)
+        jobs2 = bench_effcourse(Path(tmp) / "jobs2", args.assignment, students, notebooks, 2)
+    ratios = {}
+    if "error" not in jobs1:
+        ratios["jobs1_over_stock"] = round(jobs1["per_submission"] / stock["per_submission"], 3)
+        if "error" not in jobs2:
+            ratios["jobs2_throughput_over_jobs1"] = round(jobs1["per_submission"] / jobs2["per_submission"], 3)
+            ratios["jobs2_over_stock"] = round(jobs2["per_submission"] / stock["per_submission"], 3)
+    result = {
+        "assignment": args.assignment,
+        "notebooks": notebooks,
+        "submissions": args.n,
+        "cores": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_seconds": round(time.monotonic() - t_start, 1),
+        "stock_nbgrader": stock,
+        "effcourse_jobs1": jobs1,
+        "effcourse_jobs2": jobs2,
+        "ratios": ratios,
+        "targets": TARGETS,
+        "meets_targets": bool(ratios)
+        and ratios.get("jobs1_over_stock", 9) <= TARGETS["jobs1_over_stock_max"]
+        and ratios.get("jobs2_throughput_over_jobs1", 0) >= TARGETS["jobs2_throughput_over_jobs1_min"],
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
     print(
-        f"safe path (effcourse grade): {safe['per_submission']:.1f} s per submission "
-        f"(batch {safe['total']:.1f} s, of which the solution's reference run {safe['reference']:.1f} s); "
-        f"scores {safe['scores']} of {safe['max']:g}"
+        f"\n{args.assignment} {notebooks}, {args.n} copies of the solution, {os.cpu_count()} cores, load {load_before}"
     )
-    print(
-        f"plain nbgrader autograde:    {plain['per_submission']:.1f} s per submission "
-        f"(batch {plain['total']:.1f} s); scores {plain['scores']} of {plain['max']:g}"
-    )
-    print(f"ratio safe/plain per submission: {safe['per_submission'] / plain['per_submission']:.2f}")
+    print(f"stock nbgrader autograde:  {stock['per_submission']:6.1f} s per submission; scores {stock['scores']}")
+    for name, r in (("effcourse grade --jobs 1", jobs1), ("effcourse grade --jobs 2", jobs2)):
+        if "error" in r:
+            print(f"{name}: FAILED: {r['error'][:500]}")
+        else:
+            print(
+                f"{name}: {r['per_submission']:6.1f} s per submission (reference run {r['reference']:.1f} s, "
+                f"{r['notebook_run_mean']} s per notebook in its sandbox); scores {r['scores']}"
+            )
+    print(f"ratios: {ratios}  (targets: --jobs 1 <= 0.25 x stock, --jobs 2 >= 1.6 x the throughput of --jobs 1)")
+    print(f"written to {out}")
     return 0
 
 

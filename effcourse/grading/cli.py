@@ -4,6 +4,8 @@ Example:
     $ effcourse validate chapters/ch02_compression/01_quantization_from_scratch.ipynb
     $ effcourse grade ch02_compression --student alice
     $ effcourse grade ch02_compression --allow-unsandboxed   # trusted submissions, no root/unshare
+    $ effcourse grade ch02_compression --jobs 8              # 8 submissions at once (default: one per core)
+    $ effcourse grade ch02_compression --dask-scheduler tcp://scheduler:8786   # on a Dask cluster
 
 Taught in: INSTRUCTORS.md
 """
@@ -303,6 +305,27 @@ def nbgrader_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     return {}
 
 
+def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--jobs`` and ``--dask-scheduler`` to the ``effcourse grade`` parser."""
+    import os
+
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grade N notebooks at once, each in its own sandbox (default: the number of cores; 1 = serial)",
+    )
+    parser.add_argument(
+        "--dask-scheduler",
+        default=os.environ.get("EFFCOURSE_DASK_SCHEDULER") or None,
+        metavar="ADDRESS",
+        help="grade on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (default: $EFFCOURSE_DASK_SCHEDULER); "
+        "its workers need the course environment and the sandbox (INSTRUCTORS.md)",
+    )
+
+
 def main(args: argparse.Namespace) -> int:
     """Dispatch ``validate`` and ``grade`` (called by :func:`effcourse.cli.main`)."""
     if args.command == "validate":
@@ -319,12 +342,14 @@ def main(args: argparse.Namespace) -> int:
             students=args.student,
             **kwargs,
             allow_unsafe=bool(getattr(args, "allow_unsandboxed", False)),
+            jobs=getattr(args, "jobs", None),
+            dask_scheduler=getattr(args, "dask_scheduler", None),
         )
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(summary_table(report))
-    return 0
+    return 1 if report.failed else 0
 
 
 def install_validate_button() -> None:

@@ -7,34 +7,53 @@ For one assignment, :func:`grade_assignment`:
    in ``submitted/`` and **backs the gradebook up** (SQLite: a copy in ``.grading/backups/``;
    any database: a JSON dump of every grade and comment);
 2. draws a fresh seed for this run (``EFFCOURSE_CHECK_SEED``) and runs each **solution**
-   notebook once in the sandbox: every test must pass there, and the values its tests export
-   become the reference of this run;
-3. for each student, for each notebook: reads the submission defensively, rebuilds it on the
-   trusted source (:func:`effcourse.grading.notebooks.rebuild`), runs it in its own sandbox
-   (its own process tree, user id, limits, no network, no course folder) up to its last graded
-   cell (later cells cannot change a score, so they are not run), and scores each test
-   cell: full points only when the cell ran without error **and** every value its test exported
-   matches the solution's value for the same inputs (read with ``allow_pickle=False``), else 0;
-4. writes the student's grades in one transaction, the executed notebook (outputs capped) to
-   ``autograded/`` and a feedback page without hidden-test source to ``feedback/``;
+   notebook once in the sandbox, cut like a submission (below): every test must pass there,
+   and the values its tests export become the reference of this run;
+3. for each student, for each notebook: reads the submission defensively and rebuilds it on the
+   trusted source (:func:`effcourse.grading.notebooks.rebuild`), keeping only the cells a grade
+   depends on: setup cells (tag ``setup``), answers, the learner's own cells and tests
+   (:mod:`effcourse.grading.cut`); a **worker** runs it in its own sandbox (its own process
+   tree, user id, limits, no network, no course folder) up to its last graded cell, and the
+   parent scores each test cell: full points only when the cell ran without error **and**
+   every value its test exported matches the solution's value for the same inputs (read with
+   ``allow_pickle=False``), else 0. Workers are ``jobs`` local processes (default: one per
+   core), any ``concurrent.futures.Executor``, or a Dask cluster (``dask_scheduler``); a
+   notebook whose worker is lost is re-queued;
+4. writes each student's grades in one transaction, in the students' order whatever order the
+   workers finish in, the executed notebook (outputs capped) to ``autograded/`` and a feedback
+   page without hidden-test source to ``feedback/``;
 5. checks that no other student's or assignment's rows changed.
 
 ``submitted/`` is only read. Re-running (also after the grader was killed) grades everything
-again and gives the same gradebook.
+again and gives the same gradebook; so does grading with any number of workers.
 
 Taught in: INSTRUCTORS.md
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import json
 import os
 import secrets
 import sqlite3
+import sys
 import tempfile
+import time
 from collections.abc import Callable
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool  # noqa: F401  (a BrokenExecutor, re-exported for tests)
+from concurrent.futures.thread import BrokenThreadPool  # noqa: F401
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +108,11 @@ class BatchReport:
     reference: dict[str, RunResult] = field(default_factory=dict)
     backup: Path | None = None
     log: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # student -> why they could not be graded
+    workers: str = ""
+    seconds: float = 0.0  # the whole batch, wall clock
+    reference_seconds: float = 0.0  # the solution's reference runs (wall clock; in parallel when possible)
+    grading_seconds: float = 0.0  # the submissions, from the first run submitted to the last row written
 
     def scores(self) -> dict[str, dict[str, float]]:
         """``{student: {notebook: score}}``."""
@@ -354,7 +378,14 @@ def _release_nb(course: Course, assignment: str, stem: str) -> nbformat.Notebook
 
 
 def run_reference(
-    course: Course, assignment: str, stem: str, *, seed: str, limits: Limits | None = None, sandbox: bool = True
+    course: Course,
+    assignment: str,
+    stem: str,
+    *,
+    seed: str,
+    limits: Limits | None = None,
+    sandbox: bool = True,
+    cut: bool = True,
 ) -> RunResult:
     """Run the solution notebook ``stem`` (hidden tests included) the way submissions are run.
 
@@ -362,6 +393,10 @@ def run_reference(
     exported with this ``seed`` and the figures it recorded; :func:`grade_assignment` uses it as
     the reference of a batch (pass it in ``references`` to reuse a run, e.g. in the course tests,
     where it also serves as the strict execution check).
+
+    With ``cut=True`` (the grader's reference) only the cells a grade depends on run, as for a
+    submission (:mod:`effcourse.grading.cut`), so the exported values are made the same way;
+    ``cut=False`` runs the whole solution (the course tests' strict run, which records the figures).
 
     Example:
         >>> run = run_reference(Course("."), "ch01_introduction", "01_efficiency_mental_model", seed="1")  # doctest: +SKIP
@@ -371,7 +406,8 @@ def run_reference(
     Taught in: INSTRUCTORS.md
     """
     source = nbformat.read(course.source / assignment / f"{stem}.ipynb", as_version=4)
-    nb, _ = nbs.rebuild(source, _release_nb(course, assignment, stem), source)
+    release = _release_nb(course, assignment, stem)
+    nb = _reference_notebook(source, release) if cut else nbs.rebuild(source, release, source, cut=False)[0]
     return run_notebook(
         nb,
         assignment=assignment,
@@ -382,6 +418,200 @@ def run_reference(
         course_root=course.root,
         sandbox=sandbox,
     )
+
+
+# ----------------------------------------------------------------------------- workers
+DASK_ENV = "EFFCOURSE_DASK_SCHEDULER"
+RETRYABLE_NOTE = "re-queued"
+
+
+@dataclass
+class RunTask:
+    """One notebook to run in a sandbox (sent to a worker process or a Dask worker; picklable)."""
+
+    key: tuple[str, str]  # (student, notebook stem); ("", stem) for the solution's reference run
+    notebook: str  # nbformat JSON of the rebuilt, cut notebook (hidden tests included)
+    assignment: str
+    seed: str
+    uid: int
+    limits: Limits
+    course_root: str
+    sandbox: bool
+    upto_last_graded: bool
+
+
+class WorkerError(RuntimeError):
+    """A worker cannot run notebooks (no sandbox there): the task is re-queued, never scored."""
+
+
+def run_task(task: RunTask) -> RunResult:
+    """Run one :class:`RunTask` in its sandbox (what a worker executes).
+
+    Example:
+        >>> run_task(task)  # doctest: +SKIP
+
+    Raises:
+        WorkerError: the task needs the sandbox and this machine cannot make one.
+    """
+    if task.sandbox:
+        ok, why = sandbox_available()
+        if not ok:
+            import socket
+
+            raise WorkerError(f"the worker {socket.gethostname()} (pid {os.getpid()}) has no sandbox: {why}")
+    return run_notebook(
+        nbformat.reads(task.notebook, as_version=4),
+        assignment=task.assignment,
+        stem=task.key[1],
+        seed=task.seed,
+        uid=task.uid,
+        limits=task.limits,
+        course_root=task.course_root,
+        sandbox=task.sandbox,
+        upto_last_graded=task.upto_last_graded,
+    )
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in the calling process (``--jobs 1``: the serial path)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, like any executor
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+
+class _Workers:
+    """The executor of a batch: made (and renewed after a lost worker) here, or given by the caller."""
+
+    def __init__(
+        self, jobs: int | None, executor: Executor | None, dask_scheduler: str | None, log: Callable[[str], None]
+    ) -> None:
+        self.log = log
+        self.owned = executor is None
+        self.client = None
+        self.generation = 0
+        self.jobs = jobs
+        if executor is not None:
+            self.executor, self.kind = executor, type(executor).__name__
+        elif dask_scheduler:
+            try:
+                from distributed import Client
+            except ImportError as exc:  # pragma: no cover - dask is pinned in the course environment
+                raise GradingError("--dask-scheduler needs `distributed` (pip install dask distributed)") from exc
+            try:
+                self.client = Client(dask_scheduler, timeout=30)
+            except OSError as exc:
+                raise GradingError(f"cannot reach the Dask scheduler at {dask_scheduler}: {exc}") from exc
+            self.executor = self.client.get_executor(pure=False)
+            n = len(self.client.scheduler_info().get("workers", {}))
+            self.kind = f"Dask cluster {dask_scheduler} ({n} workers)"
+        else:
+            self.jobs = max(1, int(jobs or _cores()))
+            self.executor = self._new_pool()
+            self.kind = "serial" if self.jobs == 1 else f"{self.jobs} worker processes"
+
+    def _new_pool(self) -> Executor:
+        if self.jobs == 1:
+            return InlineExecutor()
+        import multiprocessing
+
+        # forkserver: workers start clean (no copy of the grader's threads or database handles).
+        # No preload: forkserver would then also import the caller's __main__ script.
+        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"))
+
+    def submit(self, task: RunTask) -> tuple[Future, int]:
+        try:
+            return self.executor.submit(run_task, task), self.generation
+        except (BrokenExecutor, RuntimeError):
+            self.renew(self.generation)
+            return self.executor.submit(run_task, task), self.generation
+
+    def renew(self, generation: int) -> None:
+        """Replace a broken process pool (once per breakage)."""
+        if generation != self.generation:
+            return
+        if not self.owned or self.client is not None:
+            if isinstance(self.executor, ProcessPoolExecutor) and getattr(self.executor, "_broken", False):
+                raise GradingError("the given process pool is broken (a worker died); pass a fresh executor")
+            return
+        self.log("a worker process was lost: starting a new pool, its submissions are re-queued")
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new_pool()
+        self.generation += 1
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()  # the cluster itself is not ours: it stays up
+        elif self.owned:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _run_all(
+    workers: _Workers,
+    tasks: list[RunTask],
+    on_result: Callable[[RunTask, RunResult], None],
+    *,
+    max_attempts: int,
+    log: Callable[[str], None],
+) -> dict[tuple[str, str], str]:
+    """Run ``tasks`` on ``workers``; call ``on_result`` as each finishes. Lost tasks are re-queued.
+
+    A task whose worker died, whose connection was lost, or that raised in the worker is submitted
+    again, up to ``max_attempts`` times in all; returns ``{key: why}`` for the tasks given up.
+    """
+    pending: dict[Future, tuple[RunTask, int, int]] = {}
+    for t in tasks:
+        fut, gen = workers.submit(t)
+        pending[fut] = (t, gen, 1)
+    failed: dict[tuple[str, str], str] = {}
+    while pending:
+        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for fut in done:
+            task, gen, attempt = pending.pop(fut)
+            try:
+                exc = fut.exception()
+            except CancelledError as cancelled:  # a lost Dask connection, a pool shut down under us
+                exc = cancelled
+            if exc is None:
+                on_result(task, fut.result())
+                continue
+            why = f"{type(exc).__name__}: {exc}".strip(": ")[:300]
+            if isinstance(exc, BrokenExecutor):
+                workers.renew(gen)
+            if attempt >= max_attempts:
+                failed[task.key] = why
+                log(
+                    f"{task.key[0] or 'solution'} {task.assignment}/{task.key[1]}: gave up after {attempt} tries: {why}"
+                )
+                continue
+            log(f"{task.key[0] or 'solution'} {task.assignment}/{task.key[1]}: {RETRYABLE_NOTE} ({why})")
+            new, new_gen = workers.submit(task)
+            pending[new] = (task, new_gen, attempt + 1)
+    return failed
+
+
+def _is_cut_run(run: RunResult, nb: nbformat.NotebookNode) -> bool:
+    """Whether ``run`` executed exactly the code cells of ``nb`` (a reference made with the same cut)."""
+    if run.notebook is None:
+        return False
+
+    def code(n: nbformat.NotebookNode) -> list[str]:
+        return [c.source for c in n.cells if c.cell_type == "code"]
+
+    return code(run.notebook) == code(nb)
 
 
 def grade_assignment(
@@ -396,11 +626,21 @@ def grade_assignment(
     allow_unsafe: bool = False,
     references: dict[str, RunResult] | None = None,
     log: Callable[[str], None] = print,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    dask_scheduler: str | None = None,
+    max_attempts: int = 3,
 ) -> BatchReport:
     """Safely autograde every submission of ``assignment`` (see the module docstring).
 
+    Submissions run in parallel (``jobs`` worker processes, any ``concurrent.futures.Executor``,
+    or a Dask cluster), each in its own sandbox; the parent alone scores them and writes the
+    gradebook, one transaction per student, in the students' order, so every way of running
+    gives the gradebook the serial run gives. A submission whose worker is lost (killed, out of
+    memory, connection dropped) is re-queued, up to ``max_attempts`` tries in all.
+
     Example:
-        >>> report = grade_assignment("ch02_compression")  # doctest: +SKIP
+        >>> report = grade_assignment("ch02_compression", jobs=2)  # doctest: +SKIP
         >>> report.scores()["alice"]  # doctest: +SKIP
         {'01_quantization_from_scratch': 6.0, '02_quantizing_a_model': 4.0}
 
@@ -414,18 +654,30 @@ def grade_assignment(
         sandbox: run each notebook in the sandbox (needs root and ``unshare``).
         allow_unsafe: grade without a sandbox when it is unavailable (``--allow-unsandboxed``; for
             trusted submissions only: the kernel then runs as you, with your files and network).
-        references: solution runs already made with this ``seed`` (:func:`run_reference`), by notebook.
+        references: solution runs already made with this ``seed`` (:func:`run_reference`), by notebook;
+            a run made without the grading cut is made again with it.
         log: where progress lines go.
+        jobs: notebooks graded at once in local worker processes (default: the number of cores;
+            1 grades in this process, one after another). The workers start with multiprocessing's
+            ``forkserver`` method: a script calling this with ``jobs > 1`` needs the usual
+            ``if __name__ == "__main__":`` guard.
+        executor: run the notebooks on this ``concurrent.futures.Executor`` instead (not shut down here).
+        dask_scheduler: the address of a Dask distributed scheduler (default: the
+            ``EFFCOURSE_DASK_SCHEDULER`` environment variable); its workers need the course
+            environment and the sandbox (see INSTRUCTORS.md).
+        max_attempts: tries per notebook when its worker is lost.
 
     Returns:
-        A :class:`BatchReport`.
+        A :class:`BatchReport`; ``report.failed`` names the students that could not be graded
+        (their gradebook rows are untouched; grade them again).
 
     Raises:
         GradingError: no such assignment, the sandbox is unavailable, the solution fails its own
-            tests, or the gradebook changed where it should not have.
+            tests, the Dask scheduler cannot be reached, or the gradebook changed where it should not have.
 
     Taught in: INSTRUCTORS.md
     """
+    start = time.monotonic()
     course = Course(Path(course_root), db_url)
     limits = limits or Limits()
     if not (course.source / assignment).is_dir():
@@ -444,6 +696,8 @@ def grade_assignment(
                 )
             log(f"WARNING: grading WITHOUT a sandbox: {why}")
             sandbox = False
+    if jobs is not None and jobs < 1:
+        raise GradingError(f"jobs must be at least 1, got {jobs}")
     stems = _notebook_names(course, assignment)
     sources = {s: nbformat.read(course.source / assignment / f"{s}.ipynb", as_version=4) for s in stems}
     releases = {s: _release_nb(course, assignment, s) for s in stems}
@@ -451,6 +705,7 @@ def grade_assignment(
         raise GradingError("reference runs were given without their seed: pass seed=<the seed they ran with>")
     seed = seed or secrets.token_hex(8)
     report = BatchReport(assignment, seed)
+    dask_scheduler = dask_scheduler or (os.environ.get(DASK_ENV) or None if executor is None else None)
 
     course.grading.mkdir(parents=True, exist_ok=True)
     register_assignment(course, assignment, sources)
@@ -464,16 +719,91 @@ def grade_assignment(
     log(f"gradebook backed up to {report.backup}")
     others_before = snapshot(course.db_url, exclude={(s, assignment) for s in students})
 
-    # 1. the reference: each solution notebook, same seed, must pass every test
+    workers = _Workers(jobs, executor, dask_scheduler, log)
+    report.workers = workers.kind
+    try:
+        _grade_batch(
+            course,
+            assignment,
+            students,
+            stems,
+            sources,
+            releases,
+            references,
+            limits,
+            seed,
+            sandbox,
+            workers,
+            report,
+            log,
+            max_attempts,
+        )
+    finally:
+        workers.close()
+
+    others_after = snapshot(course.db_url, exclude={(s, assignment) for s in students})
+    if others_after != others_before:
+        changed = sorted(
+            k for k in set(others_before) | set(others_after) if others_before.get(k) != others_after.get(k)
+        )[:5]
+        raise GradingError(
+            f"rows of other students or assignments changed during grading (e.g. {changed}); "
+            f"restore the gradebook from {report.backup}"
+        )
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _grade_batch(
+    course: Course,
+    assignment: str,
+    students: list[str],
+    stems: list[str],
+    sources: dict[str, nbformat.NotebookNode],
+    releases: dict[str, nbformat.NotebookNode | None],
+    references: dict[str, RunResult] | None,
+    limits: Limits,
+    seed: str,
+    sandbox: bool,
+    workers: _Workers,
+    report: BatchReport,
+    log: Callable[[str], None],
+    max_attempts: int,
+) -> None:
+    common = {
+        "assignment": assignment,
+        "seed": seed,
+        "limits": limits,
+        "course_root": str(course.root),
+        "sandbox": sandbox,
+    }
+    # 1. the reference: each solution notebook, same seed, same cut, must pass every test
+    t0 = time.monotonic()
+    ref_nbs = {s: _reference_notebook(sources[s], releases[s]) for s in stems}
+    ref_runs: dict[str, RunResult] = {}
+    todo = []
+    for stem in stems:
+        given = (references or {}).get(stem)
+        if given is not None and _is_cut_run(given, ref_nbs[stem]):
+            ref_runs[stem] = given
+        else:
+            if given is not None:
+                log(
+                    f"solution {assignment}/{stem}: the given reference run was not made with the grading cut; run again"
+                )
+            todo.append(
+                RunTask(("", stem), nbformat.writes(ref_nbs[stem]), uid=UID_BASE, upto_last_graded=False, **common)
+            )
+    failed = _run_all(workers, todo, lambda t, r: ref_runs.__setitem__(t.key[1], r), max_attempts=max_attempts, log=log)
+    report.reference_seconds = time.monotonic() - t0
+    if failed:
+        raise GradingError(f"the solution's reference runs could not be made: {failed}")
     ref_exports: dict[str, dict[str, np.ndarray]] = {}
     for stem in stems:
-        nb, _ = nbs.rebuild(sources[stem], releases[stem], sources[stem])
-        run = (references or {}).get(stem) or run_reference(
-            course, assignment, stem, seed=seed, limits=limits, sandbox=sandbox
-        )
+        run = ref_runs[stem]
         report.reference[stem] = run
         graded = nbs.graded_cells(sources[stem])
-        cells = score_run(graded, nb, run, None)
+        cells = score_run(graded, ref_nbs[stem], run, None)
         bad = [c for c in cells if c.score is not None and c.score < c.points]
         if not run.ok or bad:
             detail = run.message or "; ".join(f"{c.grade_id}: {c.message}" for c in bad)
@@ -491,11 +821,15 @@ def grade_assignment(
             )
         log(f"solution {assignment}/{stem}: {run.seconds:.1f} s, {len(run.exports)} checked values")
 
-    # 2. each student in turn, each in fresh sandboxes
+    # 2. every submission: read and rebuilt here (trusted), run on the workers, scored and saved here
+    t0 = time.monotonic()
+    grades: dict[tuple[str, str], NotebookGrade] = {}
+    built: dict[tuple[str, str], nbformat.NotebookNode] = {}
+    tasks: list[RunTask] = []
     for k, student in enumerate(students):
-        student_grades = []
-        for stem in stems:
+        for j, stem in enumerate(stems):
             g = NotebookGrade(student, stem)
+            grades[(student, stem)] = g
             path = course.submitted / student / assignment / f"{stem}.ipynb"
             sub = nbs.read_submission(path)
             g.problems += sub.problems
@@ -507,44 +841,78 @@ def grade_assignment(
                     CellScore(c["grade_id"], c["points"], 0.0, "not submitted", "; ".join(g.problems))
                     for c in nbs.graded_cells(sources[stem])
                 ]
-            else:
-                nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
-                g.problems += notes
-                run = run_notebook(
-                    nb,
-                    assignment=assignment,
-                    stem=stem,
-                    seed=seed,
-                    uid=UID_BASE + 1 + k,
-                    limits=limits,
-                    course_root=course.root,
-                    sandbox=sandbox,
-                    upto_last_graded=True,
-                )
-                g.run, g.seconds = run, run.seconds
-                if run.log:
-                    g.problems += [line for line in run.log if line.startswith("cell ")]
-                if not run.ok:
-                    g.problems.append(run.message)
-                g.cells = score_run(nbs.graded_cells(sources[stem]), nb, run, ref_exports[stem])
-            student_grades.append(g)
-            log(
-                f"{student} {assignment}/{stem}: {g.score:g}/{g.max_score:g}"
-                + (f"  ({'; '.join(g.problems)[:300]})" if g.problems else "")
-            )
-        _save_student(course, assignment, student, student_grades, sources, releases)
-        report.grades += student_grades
+                continue
+            nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
+            g.problems += notes
+            built[(student, stem)] = nb
+            uid = UID_BASE + 1 + k * len(stems) + j
+            tasks.append(RunTask((student, stem), nbformat.writes(nb), uid=uid, upto_last_graded=True, **common))
 
-    others_after = snapshot(course.db_url, exclude={(s, assignment) for s in students})
-    if others_after != others_before:
-        changed = sorted(
-            k for k in set(others_before) | set(others_after) if others_before.get(k) != others_after.get(k)
-        )[:5]
-        raise GradingError(
-            f"rows of other students or assignments changed during grading (e.g. {changed}); "
-            f"restore the gradebook from {report.backup}"
-        )
-    return report
+    runs: dict[tuple[str, str], RunResult] = {}
+    next_student = [0]
+    from tqdm.auto import tqdm
+
+    from effcourse.progress import quiet
+
+    bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="student", disable=quiet(), file=sys.stderr)
+
+    def flush() -> None:
+        """Save, in the students' order, every student whose notebooks have all come back."""
+        while next_student[0] < len(students):
+            student = students[next_student[0]]
+            keys = [(student, s) for s in stems]
+            if any(key in built and key not in runs and key not in failed_runs for key in keys):
+                return
+            next_student[0] += 1
+            lost = [failed_runs[key] for key in keys if key in failed_runs]
+            if lost:
+                report.failed[student] = "; ".join(lost)
+                bar.update(1)
+                continue
+            student_grades = []
+            for stem in stems:
+                g = grades[(student, stem)]
+                run = runs.get((student, stem))
+                if run is not None:
+                    g.run, g.seconds = run, run.seconds
+                    if run.log:
+                        g.problems += [line for line in run.log if line.startswith("cell ")]
+                    if not run.ok:
+                        g.problems.append(run.message)
+                    g.cells = score_run(nbs.graded_cells(sources[stem]), built[(student, stem)], run, ref_exports[stem])
+                student_grades.append(g)
+            _save_student(course, assignment, student, student_grades, sources, releases)
+            for g in student_grades:
+                log(
+                    f"{student} {assignment}/{g.notebook}: {g.score:g}/{g.max_score:g}"
+                    + (f"  ({'; '.join(g.problems)[:300]})" if g.problems else "")
+                )
+            report.grades += student_grades
+            bar.update(1)
+
+    failed_runs: dict[tuple[str, str], str] = {}
+
+    def on_result(task: RunTask, run: RunResult) -> None:
+        runs[task.key] = run
+        flush()
+
+    try:
+        flush()  # students with nothing to run
+        failed_runs.update(_run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log))
+        flush()
+    finally:
+        bar.close()
+        report.grading_seconds = time.monotonic() - t0
+    if report.failed:
+        log(f"NOT GRADED (their rows are unchanged; run the grader again): {sorted(report.failed)}")
+
+
+def _reference_notebook(source: nbformat.NotebookNode, release: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
+    """The solution rebuilt as a submission (its own answers) and cut like one."""
+    sub = copy.deepcopy(source)
+    sub.cells = [c for c in sub.cells if nbs.grade_id(c)]  # cells without an id are the source's anyway
+    nb, _ = nbs.rebuild(source, release, sub)
+    return nb
 
 
 def _save_student(
@@ -598,8 +966,29 @@ def _save_student(
 
 
 def summary_table(report: BatchReport) -> str:
-    """A plain-text table of the batch: one line per student and notebook."""
-    lines = [f"{'student':20} {'notebook':36} {'score':>9}  problems"]
+    """A plain-text table of the batch: one line per student and notebook, then the totals.
+
+    Example:
+        >>> print(summary_table(BatchReport("hw1", "1")))  # doctest: +NORMALIZE_WHITESPACE
+        student  notebook  score  seconds  problems
+        0 students graded in 0.0 s
+    """
+    lines = [f"{'student':20} {'notebook':36} {'score':>9} {'seconds':>8}  problems"]
     for g in report.grades:
-        lines.append(f"{g.student:20} {g.notebook:36} {g.score:>4g}/{g.max_score:<4g}  {'; '.join(g.problems)[:120]}")
+        lines.append(
+            f"{g.student:20} {g.notebook:36} {g.score:>4g}/{g.max_score:<4g} {g.seconds:>8.1f}  "
+            f"{'; '.join(g.problems)[:120]}"
+        )
+    for student, why in sorted(report.failed.items()):
+        lines.append(f"{student:20} {'(all)':36} {'NOT GRADED':>9} {'':>8}  {why[:120]}")
+    graded = len({g.student for g in report.grades})
+    ran = [g.seconds for g in report.grades if g.run is not None]
+    ref = sum(r.seconds for r in report.reference.values())
+    line = f"{graded} students graded in {report.seconds:.1f} s"
+    if ran:
+        line += (
+            f" ({report.workers}; solution reference runs {ref:.1f} s; {len(ran)} notebooks ran, "
+            f"{sum(ran) / len(ran):.1f} s each in their sandbox)"
+        )
+    lines.append(line)
     return "\n".join(lines)

@@ -9,6 +9,8 @@ grade id, and the learner's own extra cells are kept after the trusted cell they
 deleted, duplicated, retyped, reordered or edited test cells are restored (an edited one is
 named in the notes: "test cell X was changed; the original test was run"), a learner cannot add
 graded cells or change points, and an answer cell the learner deleted is back as the stub.
+By default the rebuilt notebook is then cut to the cells a grade depends on (setup, answers,
+the learner's cells, tests: :mod:`effcourse.grading.cut`).
 
 The rule for answer cells that appear more than once (split in two cells that both kept the
 grade id, or copied with a fix in the copy): the notebook runs as the learner's own "Restart and
@@ -138,23 +140,34 @@ def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) ->
 
 
 def _clean_learner_cell(cell: Any) -> nbformat.NotebookNode:
-    """A learner cell as a fresh cell of the same type, without outputs or nbgrader metadata."""
+    """A learner cell as a fresh cell of the same type, without outputs or the learner's metadata.
+
+    It is marked ``metadata.effcourse.learner = True`` (the learner cannot set this: their
+    metadata is dropped here), so that the grading cut keeps it.
+    """
+    from effcourse.grading.cut import LEARNER_KEY
+
     src = cell.get("source", "")
+    mark = {LEARNER_KEY: {"learner": True}}
     if cell.get("cell_type") == "code":
-        return nbformat.v4.new_code_cell(src)
+        return nbformat.v4.new_code_cell(src, metadata=mark)
     if cell.get("cell_type") == "markdown":
-        return nbformat.v4.new_markdown_cell(src)
-    return nbformat.v4.new_raw_cell(src)
+        return nbformat.v4.new_markdown_cell(src, metadata=mark)
+    return nbformat.v4.new_raw_cell(src, metadata=mark)
 
 
 def rebuild(
-    source: nbformat.NotebookNode, release: nbformat.NotebookNode | None, submitted: nbformat.NotebookNode | None
+    source: nbformat.NotebookNode,
+    release: nbformat.NotebookNode | None,
+    submitted: nbformat.NotebookNode | None,
+    *,
+    cut: bool = True,
 ) -> tuple[nbformat.NotebookNode, list[str]]:
     """Build the notebook to execute for one submission (see the module docstring).
 
     Example:
         >>> src = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-        >>> nb, notes = rebuild(src, None, None)
+        >>> nb, notes = rebuild(src, None, None, cut=False)
         >>> nb.cells[0].source
         'x = 1'
 
@@ -162,6 +175,9 @@ def rebuild(
         source: the trusted source notebook (solutions and hidden tests).
         release: the trusted student version (its answer cells are the stubs); None uses the source's.
         submitted: the learner's notebook, or None (everything comes from the stubs).
+        cut: apply the grading cut (:func:`effcourse.grading.cut.grading_cut`): keep only the
+            setup, answer, test and learner code cells. The grader, the solution's reference run
+            and ``effcourse validate`` all use it; ``cut=False`` gives the whole notebook.
 
     Returns:
         ``(notebook, notes)``; notes say what was restored or ignored, for the feedback.
@@ -253,6 +269,10 @@ def rebuild(
             cells.append(t)
         cells.extend(_clean_learner_cell(x) for x in extra_after.get(i, []))
     out.cells = cells
+    if cut:
+        from effcourse.grading.cut import kept
+
+        out.cells = [c for c in out.cells if kept(c)]
     for c in out.cells:
         c.pop("id", None)
     for i, c in enumerate(out.cells):

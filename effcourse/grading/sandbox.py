@@ -51,6 +51,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if __name__ == "__main__":
+    # The runner process (``python -m effcourse.grading.sandbox``): nbformat imports jsonschema,
+    # which imports ``rfc3987_syntax`` when installed, and that builds a Lark grammar at import
+    # (about 2 CPU-seconds, the largest part of a run's fixed cost). Notebook schemas never use
+    # the IRI formats it checks, so the runner does without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 import nbformat
 import numpy as np
 

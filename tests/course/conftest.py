@@ -130,7 +130,12 @@ class CourseRuns:
 
                 assignment, stem = name.split("/")
                 run = grader.run_reference(
-                    grader.Course(self.scratch(assignment)), assignment, stem, seed=self.seed, limits=self.limits()
+                    grader.Course(self.scratch(assignment)),
+                    assignment,
+                    stem,
+                    seed=self.seed,
+                    limits=self.limits(),
+                    cut=False,  # the whole notebook: strict check and figures (the batch re-runs it cut)
                 )
                 nb = run.notebook
                 errors = [f"the notebook did not run: {run.message}"] if not run.ok else []

@@ -41,6 +41,11 @@ def _locked(gid, source):
     return c
 
 
+def _tagged(cell, *tags):
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
 def _answer(gid, source):
     c = nbformat.v4.new_code_cell(source)
     c.metadata["nbgrader"] = {
@@ -105,7 +110,7 @@ def source_notebook() -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         _md("header", "# Basics\nTwo small exercises."),
-        _locked("setup", "import numpy as np\nfrom effcourse import check"),
+        _tagged(_locked("setup", "import numpy as np\nfrom effcourse import check"), "setup"),
         _answer("square", SQUARE_SOLUTION),
         _test("square__test", 2, SQUARE_TEST),
         _answer("mean_rows", MEAN_SOLUTION),
