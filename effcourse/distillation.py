@@ -161,7 +161,9 @@ class Distiller(keras.Model):
         x, y = data[0], data[1]
         s = self.student(x, training=False)
         y = tf.cast(tf.reshape(y, [-1]), tf.int32)
-        self.loss_tracker.update_state(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=s)))
+        self.loss_tracker.update_state(
+            tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=s))
+        )
         self.accuracy_tracker.update_state(y, s)
         return {m.name: m.result() for m in self.metrics}
 
