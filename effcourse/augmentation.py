@@ -442,7 +442,9 @@ def _check_synonyms(synonyms: Any) -> Mapping[str, Sequence[str]]:
 
 
 @sealed.reference("ch03_learning_techniques/02_text_augmentation:eda_synonyms")
-def synonym_replacement(words: Sequence[str], synonyms: Mapping[str, Sequence[str]], alpha: float, seed: Seed) -> list[str]:
+def synonym_replacement(
+    words: Sequence[str], synonyms: Mapping[str, Sequence[str]], alpha: float, seed: Seed
+) -> list[str]:
     """Replace ``num_edits(len(words), alpha)`` words that have synonyms, each at its own position.
 
     Positions are chosen without repetition among the words found in ``synonyms`` (all of them
@@ -481,7 +483,9 @@ def synonym_replacement(words: Sequence[str], synonyms: Mapping[str, Sequence[st
 
 
 @sealed.reference("ch03_learning_techniques/02_text_augmentation:eda_synonyms")
-def random_insertion(words: Sequence[str], synonyms: Mapping[str, Sequence[str]], alpha: float, seed: Seed) -> list[str]:
+def random_insertion(
+    words: Sequence[str], synonyms: Mapping[str, Sequence[str]], alpha: float, seed: Seed
+) -> list[str]:
     """Insert ``num_edits(len(words), alpha)`` synonyms of random words at random positions.
 
     Each insertion picks a word of the *original* list that has synonyms, one of its synonyms,
