@@ -50,6 +50,7 @@ def test_paired_test_is_stated_for_every_seed(figures):
     p_values = figures["augmentation_p_values"]
     assert len(p_values) == 3 and all(0.0 <= p <= 1.0 for p in p_values)
     assert figures["augmentation_p_value"] == max(p_values)
+    assert figures["augmentation_p_value"] < 0.05  # significant on every seed
 
 
 def test_baseline_memorises_and_augmented_does_not(figures):
