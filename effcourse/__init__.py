@@ -28,11 +28,13 @@ if "tensorflow" not in sys.modules:
 # Every name here must import (tests/effcourse/test_names.py). Modules written later are added
 # when they exist, never before.
 _SUBMODULES = {
+    "augmentation",
     "check",
     "cli",
     "compat",
     "data",
     "deploy",
+    "distillation",
     "grading",
     "sealed",
     "measure",
