@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SystemExit(f"dropprivs: prctl(NO_NEW_PRIVS) failed: errno {ctypes.get_errno()}")
+    # ipykernel would watch the runner's pid, which this PID namespace cannot see (it would exit at
+    # once); bubblewrap's --die-with-parent ends the kernel when the runner goes.
+    os.environ.pop("JPY_PARENT_PID", None)
     connection_file = _write_connection_file()
     install_output_cap(args.output_cap)
     import runpy

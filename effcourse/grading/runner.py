@@ -92,6 +92,7 @@ class PipedKernelManager(AsyncKernelManager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_launch: Callable[[AsyncKernelManager, dict[str, Any]], None] | None = None
+        self.max_message_bytes = 0
         self.tails: dict[str, bytearray] = {}
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:  # type: ignore[override]
@@ -123,7 +124,16 @@ class PipedKernelManager(AsyncKernelManager):
         """Make every socket to this kernel (manager's and client's) refuse messages over ``max_bytes``."""
         import zmq
 
-        self.context.setsockopt(zmq.MAXMSGSIZE, int(max_bytes))
+        self.max_message_bytes = int(max_bytes)
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+
+    def client(self, **kwargs: Any) -> Any:
+        kc = super().client(**kwargs)
+        if self.max_message_bytes:
+            import zmq
+
+            kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        return kc
 
     def tail(self, name: str) -> str:
         """The last bytes the kernel wrote to its original ``stdout`` or ``stderr``."""
@@ -286,7 +296,14 @@ def execute(
         client.km = client.create_kernel_manager()
         if setup_kernel_manager is not None:
             setup_kernel_manager(client.km)
-        client.start_new_kernel(**(km_kwargs or {}))
+        km = client.km
+        try:
+            client.start_new_kernel(**(km_kwargs or {}))
+        except Exception:
+            if isinstance(km, PipedKernelManager):
+                time.sleep(0.2)
+                result.kernel_stderr = km.tail("stderr").strip()
+            raise
         client.start_new_kernel_client()
 
     def stop_kernel() -> None:
