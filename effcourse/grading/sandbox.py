@@ -616,31 +616,33 @@ def _remove_cgroup(made: list[tuple[str, Path]]) -> None:
 
 
 def _leftovers(uid: int) -> list[str]:
-    """Kill and remove what ``uid`` still owns on the host; say what there was."""
+    """Kill and remove what ``uid`` still owns on the host; say what there was.
+
+    Only the host's own PID namespace is searched (a concurrent run with the same uid lives in a
+    namespace of its own and is left alone), and an IPC object only counts while its creator is gone.
+    """
     found: list[str] = []
+    host_ns = os.readlink("/proc/self/ns/pid")
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
             try:
-                if p.stat().st_uid == uid:
+                if p.stat().st_uid == uid and os.readlink(p / "ns" / "pid") == host_ns:
                     os.kill(int(p.name), signal.SIGKILL)
                     found.append(f"process {p.name}")
             except (FileNotFoundError, ProcessLookupError, PermissionError):
                 pass
-    for kind, flag in (("shm", "-m"), ("msg", "-q"), ("sem", "-s")):
+    for kind, flag, key in (("shm", "-m", "shmid"), ("msg", "-q", "msqid"), ("sem", "-s", "semid")):
         try:
-            rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
         except OSError:
             continue
-        head = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[0].split()
-        for row in rows:
+        head = lines[0].split() if lines else []
+        for row in lines[1:]:
             cols = dict(zip(head, row.split(), strict=False))
-            if cols.get("uid") == str(uid):
-                found.append(f"System V {kind} {cols.get('shmid') or cols.get('msqid') or cols.get('semid')}")
-                subprocess.run(
-                    ["ipcrm", flag, cols.get("shmid") or cols.get("msqid") or cols.get("semid") or "0"],
-                    capture_output=True,
-                    check=False,
-                )
+            creator = cols.get("cpid") or cols.get("lspid") or ""
+            if cols.get("uid") == str(uid) and not (creator.isdigit() and Path(f"/proc/{creator}").exists()):
+                found.append(f"System V {kind} {cols.get(key)}")
+                subprocess.run(["ipcrm", flag, cols.get(key, "-1")], capture_output=True, check=False)
     for d in ("/tmp", "/var/tmp", "/dev/shm"):
         try:
             for e in os.scandir(d):
