@@ -403,7 +403,7 @@ def grade_assignment(
         db_url: the gradebook URL (default: ``EFFCOURSE_GRADEBOOK_URL`` or ``.grading/gradebook.db``).
         limits: sandbox limits.
         seed: the run's seed for property tests (default: a fresh random one).
-        sandbox: run each notebook in the sandbox (needs root and ``unshare``).
+        sandbox: run each notebook in the sandbox (needs bubblewrap; see :mod:`effcourse.grading.sandbox`).
         allow_unsafe: grade without a sandbox when it is unavailable (``--allow-unsandboxed``; for
             trusted submissions only: the kernel then runs as you, with your files and network).
         references: solution runs already made with this ``seed`` (:func:`run_reference`), by notebook.
