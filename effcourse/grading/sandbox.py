@@ -769,7 +769,9 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         spec_dir = private / "kernels" / "effcourse-sandbox"
         spec_dir.mkdir(parents=True)
         (spec_dir / "kernel.json").write_text(
-            json.dumps({"argv": [*wrap, *boot], "display_name": "sandbox", "language": "python"})
+            json.dumps(
+                {"argv": [*wrap, *boot], "display_name": "sandbox", "language": "python", "interrupt_mode": "message"}
+            )
         )
         os.environ.update(
             {"JUPYTER_PATH": str(private), "JUPYTER_RUNTIME_DIR": str(private), "JUPYTER_DATA_DIR": str(private)}
