@@ -578,7 +578,14 @@ def _cgroup_events(made: list[tuple[str, Path]]) -> list[str]:
     notes = []
     for kind, d in made:
         try:
-            if kind == "v1-memory" and int((d / "memory.failcnt").read_text()) > 0:
+            if kind == "v1-memory" and (
+                int((d / "memory.failcnt").read_text()) > 0
+                or " 0"
+                not in next(
+                    (x for x in (d / "memory.oom_control").read_text().splitlines() if x.startswith("oom_kill ")),
+                    "oom_kill 0",
+                )
+            ):
                 notes.append("the submission reached its memory limit (its processes were refused memory or killed)")
             elif kind == "v1-pids" and "max 0" not in (d / "pids.events").read_text():
                 notes.append("the submission reached its process limit")
