@@ -9,8 +9,10 @@ cell and per notebook, so an output flood is cut where it happens. Each cell's o
 kernel's execute-reply status (``"ok"`` or ``"error"``): anything written to stderr, warnings and
 logging never count as failure.
 
-This module runs inside the sandbox (see :mod:`effcourse.grading.sandbox`) and in the learner's
-own environment for ``effcourse validate``. It never reads the gradebook or the course folder.
+This module runs in the sandbox's runner, on the host side of the sandbox (the kernel it drives is
+inside; see :mod:`effcourse.grading.sandbox`), and in the learner's own environment for
+``effcourse validate``. It never reads the gradebook or the course folder. Every output message
+type is capped here too (:func:`effcourse.grading.dropprivs.cap_output`), whatever the kernel sent.
 
 Taught in: INSTRUCTORS.md
 """
