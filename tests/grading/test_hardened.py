@@ -10,6 +10,7 @@ user cannot reach the Python environment).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -287,7 +288,7 @@ def test_unsandboxed_runs_leave_nothing_in_tmp(tmp_path, monkeypatch):
 
 
 def test_the_grader_runs_without_root(tmp_path):
-    """Kind 7: the sandbox as an unprivileged user (bubblewrap with a user namespace)."""
+    """Kind 7: the grader as an unprivileged user (bubblewrap with a user namespace): the verdicts hold."""
     if os.geteuid() != 0:
         user_cmd: list[str] = []
     else:
@@ -295,20 +296,48 @@ def test_the_grader_runs_without_root(tmp_path):
             pytest.skip("useradd/runuser missing: cannot make an unprivileged user to test with")
         subprocess.run(["useradd", "--no-create-home", "effcourse-nonroot"], capture_output=True, check=False)
         user_cmd = ["runuser", "-u", "effcourse-nonroot", "--"]
-        probe = subprocess.run([*user_cmd, sys.executable, "-c", "import effcourse"], capture_output=True)
+        base = os.path.realpath(sys.base_prefix)
+        if base.startswith("/root/") and shutil.which("unshare"):
+            # This machine's Python lives under root's private home: show the unprivileged user that
+            # one folder (in a private mount namespace of the test, nothing else of /root).
+            script = (
+                'mkdir -p /run/effcourse-test-python && mount --bind "$0" /run/effcourse-test-python && '
+                'mount -t tmpfs -o mode=755 tmpfs /root && mkdir -p "$0" && '
+                'mount --bind /run/effcourse-test-python "$0" && exec "$@"'
+            )
+            user_cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, base, *user_cmd]
+        probe = subprocess.run([*user_cmd, sys.executable, "-c", "import effcourse"], capture_output=True, cwd="/")
         if probe.returncode != 0:
             pytest.skip(
                 "an unprivileged user cannot run this Python environment here "
                 f"({probe.stderr.decode(errors='replace').strip().splitlines()[-1][:200]})"
             )
-    code = (
-        "import nbformat\nfrom effcourse.grading import sandbox\n"
-        "ok, why = sandbox.sandbox_available()\nassert ok, why\n"
-        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("
-        "\"import os, glob; print('UID', os.getuid(), glob.glob('/home/*'), glob.glob('/root/*'))\")])\n"
-        "r = sandbox.run_notebook(nb, assignment='a', stem='n', seed='1')\n"
-        "print(r.ok, r.message, r.log, r.notebook.cells[0].outputs)\n"
-    )
+    code = f"""
+import json, os, pathlib, sys, tempfile
+os.environ["HOME"] = tempfile.mkdtemp()  # the test user has no home folder
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import fixture_course as fc
+from effcourse.grading import grader, sandbox
+ok, why = sandbox.sandbox_available()
+assert ok, why
+course = fc.make_course(pathlib.Path(tempfile.mkdtemp()) / "course")
+rel = fc.release_notebook(course)
+wrong = dict(fc.CORRECT, square="def square(x):\\n    return np.floor(np.asarray(x) ** 2)\\n")
+pwrite = dict(fc.CORRECT, square="import os, sys\\ntry:\\n    os.pwrite(sys.stdout._original_stdstream_copy, b'x', 10_000_000)\\nexcept OSError:\\n    pass\\n" + fc.CORRECT["square"])
+for student, answers in dict(correct=fc.CORRECT, blank={{}}, wrong_floor=wrong, pwrite=pwrite).items():
+    fc.submit(course, student, fc.with_answers(rel, **answers))
+link = course / ".grading" / "submitted" / "symlink" / fc.ASSIGNMENT
+link.mkdir(parents=True)
+(link / (fc.NOTEBOOK + ".ipynb")).symlink_to(course / ".grading" / "submitted" / "correct" / fc.ASSIGNMENT / (fc.NOTEBOOK + ".ipynb"))
+lines = []
+limits = sandbox.Limits(cell_timeout=120, notebook_timeout=600, memory_bytes=3 * 1024**3, max_processes=96)
+report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course, limits=limits, log=lines.append)
+print("SCORES", json.dumps({{g.student: g.score for g in report.grades}}))
+print("LOG", json.dumps(lines[:2]))
+"""
     out = subprocess.run([*user_cmd, sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
-    assert out.returncode == 0 and "True" in out.stdout and "UID" in out.stdout, out.stdout + out.stderr
-    assert "[] []" in out.stdout, out.stdout
+    assert out.returncode == 0 and "SCORES" in out.stdout, out.stdout[-2000:] + out.stderr[-3000:]
+    scores = json.loads(out.stdout.split("SCORES ", 1)[1].splitlines()[0])
+    assert scores == {"blank": 0, "correct": 5, "pwrite": 5, "symlink": 0, "wrong_floor": 3}, scores
+    if os.geteuid() == 0:
+        assert "unprivileged user namespace" in out.stdout and "per-process limits only" in out.stdout
