@@ -440,6 +440,7 @@ def _runner_env() -> dict[str, str]:
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "TMPDIR": tempfile.gettempdir(),
+        "EFFCOURSE_GRADER_PID": str(os.getpid()),
     }
 
 
@@ -540,6 +541,14 @@ def _cgroup_support() -> tuple[list[tuple[str, str]], str]:
 
 def _make_cgroup(limits: dict[str, Any]) -> tuple[list[tuple[str, Path]], str]:
     kinds, note = _cgroup_support()
+    for _, parent in kinds:  # cgroups of runners that were killed (their grader was): remove when empty
+        for d in Path(parent).glob("effcourse-*-*"):
+            pid = d.name.split("-")[1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
     made: list[tuple[str, Path]] = []
     name = f"effcourse-{os.getpid()}-{secrets.token_hex(4)}"
     try:
@@ -907,7 +916,18 @@ def _export_owner(key: str) -> str:
     return key.split("/", 1)[0]
 
 
+def _die_with_parent(parent: int) -> None:
+    """Get SIGKILL when the grader dies (even by SIGKILL); bwrap's --die-with-parent takes the kernel along."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the grader died before the line above
+        os._exit(1)
+
+
 def _main() -> int:
+    _die_with_parent(int(os.environ.get("EFFCOURSE_GRADER_PID", os.getppid())))
     try:
         spec = json.loads(sys.stdin.buffer.read().decode())
         cap = int(spec["limits"].get("runner_memory_bytes", 4 * 1024**3))
