@@ -43,8 +43,8 @@ def cases() -> dict[str, tuple[dict[str, str], float, str]]:
     find_clone = (
         "import glob, json\n"
         "found = glob.glob('/var/tmp/effcourse-world-readable-clone-*/solutions/*/*.ipynb')"
-        " + [f for d in ('/usr', '/work', '/root', '/home', '/opt', '/srv', '/var', '/tmp')"
-        " for f in glob.glob(d + '/**/solutions/hw1/*.ipynb', recursive=True)]\n"
+        " + [f for d in ('/work', '/root', '/home', '/opt', '/srv', '/var', '/tmp', '/usr/local', '/usr/src')"
+        " for depth in range(4) for f in glob.glob(d + '/*' * depth + '/solutions/hw1/*.ipynb')]\n"
         "print('FOUND', found)\n"
         "for f in found:\n"
         "    for c in json.load(open(f))['cells']:\n"
