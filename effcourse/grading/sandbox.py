@@ -287,6 +287,7 @@ def run_notebook(
             env=_runner_env(),
             close_fds=True,
             start_new_session=True,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid()),
         )
     except OSError as exc:
         return RunResult(False, message=f"the sandbox runner did not start: {exc}")
@@ -440,7 +441,6 @@ def _runner_env() -> dict[str, str]:
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "TMPDIR": tempfile.gettempdir(),
-        "EFFCOURSE_GRADER_PID": str(os.getpid()),
     }
 
 
@@ -917,7 +917,10 @@ def _export_owner(key: str) -> str:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Get SIGKILL when the grader dies (even by SIGKILL); bwrap's --die-with-parent takes the kernel along."""
+    """In the runner, before it execs: SIGKILL when the grader dies (even by SIGKILL).
+
+    bubblewrap's ``--die-with-parent`` then takes the kernel and its PID namespace along.
+    """
     import ctypes
 
     pr_set_pdeathsig = 1
@@ -927,7 +930,6 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _main() -> int:
-    _die_with_parent(int(os.environ.get("EFFCOURSE_GRADER_PID", os.getppid())))
     try:
         spec = json.loads(sys.stdin.buffer.read().decode())
         cap = int(spec["limits"].get("runner_memory_bytes", 4 * 1024**3))
