@@ -279,7 +279,7 @@ def run_notebook(
     t0 = time.monotonic()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "effcourse.grading.sandbox"],
+            [*_pdeathsig_prefix(), sys.executable, "-m", "effcourse.grading.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -287,7 +287,6 @@ def run_notebook(
             env=_runner_env(),
             close_fds=True,
             start_new_session=True,
-            preexec_fn=functools.partial(_die_with_parent, os.getpid()),
         )
     except OSError as exc:
         return RunResult(False, message=f"the sandbox runner did not start: {exc}")
@@ -441,6 +440,7 @@ def _runner_env() -> dict[str, str]:
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "TMPDIR": tempfile.gettempdir(),
+        "EFFCOURSE_GRADER_PID": str(os.getpid()),
     }
 
 
@@ -917,7 +917,7 @@ def _export_owner(key: str) -> str:
 
 
 def _die_with_parent(parent: int) -> None:
-    """In the runner, before it execs: SIGKILL when the grader dies (even by SIGKILL).
+    """In the runner: SIGKILL when the grader dies (even by SIGKILL); exit if it already has.
 
     bubblewrap's ``--die-with-parent`` then takes the kernel and its PID namespace along.
     """
@@ -929,7 +929,18 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _pdeathsig_prefix() -> list[str]:
+    """``setpriv --pdeathsig KILL --`` (util-linux): the runner dies with the grader from its first instruction.
+
+    (A ``preexec_fn`` would do the same, but a forked child of a threaded grader can hang before
+    its ``exec``; the runner sets the signal itself too, for machines without ``setpriv``.)
+    """
+    tool = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    return [tool, "--pdeathsig", "KILL", "--"] if tool else []
+
+
 def _main() -> int:
+    _die_with_parent(int(os.environ.get("EFFCOURSE_GRADER_PID", os.getppid())))
     try:
         spec = json.loads(sys.stdin.buffer.read().decode())
         cap = int(spec["limits"].get("runner_memory_bytes", 4 * 1024**3))
