@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--allow-unsandboxed",
         action="store_true",
-        help="grade without the sandbox when it is unavailable (no root or unshare); only for submissions you trust",
+        help="grade without the sandbox when it is unavailable (no bubblewrap or user namespaces); only for submissions you trust",
     )
     from effcourse.grading.cli import add_grade_arguments
 

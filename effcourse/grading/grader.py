@@ -63,7 +63,7 @@ import numpy as np
 
 from effcourse.check import FACT_MARK, TOLERANCE_PREFIX
 from effcourse.grading import notebooks as nbs
-from effcourse.grading.sandbox import Limits, RunResult, run_notebook, sandbox_available
+from effcourse.grading.sandbox import Limits, RunResult, containment, run_notebook, sandbox_available
 
 ROOT = Path(__file__).resolve().parents[2]
 UID_BASE = 1_610_000_000
@@ -651,7 +651,7 @@ def grade_assignment(
         db_url: the gradebook URL (default: ``EFFCOURSE_GRADEBOOK_URL`` or ``.grading/gradebook.db``).
         limits: sandbox limits.
         seed: the run's seed for property tests (default: a fresh random one).
-        sandbox: run each notebook in the sandbox (needs root and ``unshare``).
+        sandbox: run each notebook in the sandbox (needs bubblewrap; see :mod:`effcourse.grading.sandbox`).
         allow_unsafe: grade without a sandbox when it is unavailable (``--allow-unsandboxed``; for
             trusted submissions only: the kernel then runs as you, with your files and network).
         references: solution runs already made with this ``seed`` (:func:`run_reference`), by notebook;
@@ -689,15 +689,14 @@ def grade_assignment(
             if not allow_unsafe:
                 raise GradingError(
                     f"the grading sandbox is unavailable: {why}. Submissions are untrusted code, so effcourse "
-                    "grades only inside it: run the grader as root on Linux with util-linux's `unshare` "
-                    "(e.g. `sudo make grade ASSIGNMENT=...`, or a container/CI job running as root; on "
-                    "Debian/Ubuntu `apt-get install util-linux iproute2`). For submissions you trust (your own "
+                    "grades only inside it. For submissions you trust (your own "
                     "tests, a class you know), `effcourse grade ASSIGNMENT --allow-unsandboxed` grades without it"
                 )
             log(f"WARNING: grading WITHOUT a sandbox: {why}")
             sandbox = False
     if jobs is not None and jobs < 1:
         raise GradingError(f"jobs must be at least 1, got {jobs}")
+    log(containment() if sandbox else "sandbox: NONE (--allow-unsandboxed): submissions run as you, with your files")
     stems = _notebook_names(course, assignment)
     sources = {s: nbformat.read(course.source / assignment / f"{s}.ipynb", as_version=4) for s in stems}
     releases = {s: _release_nb(course, assignment, s) for s in stems}
@@ -831,10 +830,14 @@ def _grade_batch(
             g = NotebookGrade(student, stem)
             grades[(student, stem)] = g
             path = course.submitted / student / assignment / f"{stem}.ipynb"
-            sub = nbs.read_submission(path)
+            sub = nbs.read_submission(path, root=course.submitted)
             g.problems += sub.problems
             if sub.notebook is None:
-                others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.is_dir() else []
+                others = (
+                    sorted(p.name for p in path.parent.glob("*.ipynb") if p.stem not in stems)
+                    if path.parent.is_dir()
+                    else []
+                )
                 if others and not path.exists():
                     g.problems.append(f"found {others} instead; notebooks must keep their names ({stem}.ipynb)")
                 g.cells = [
@@ -927,9 +930,7 @@ def _save_student(
     from nbgrader.api import MissingEntry
 
     ts_file = course.submitted / student / assignment / "timestamp.txt"
-    timestamp = None
-    if ts_file.is_file() and ts_file.stat().st_size < 200:
-        timestamp = ts_file.read_text().strip() or None
+    timestamp = nbs.read_timestamp(ts_file, root=course.submitted)
     with _gradebook(course.db_url) as gb:
         try:
             sub = gb.find_submission(assignment, student)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,12 +71,94 @@ def grade_id(cell: Any) -> str | None:
     return gid if isinstance(gid, str) and gid else None
 
 
-def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
+def read_regular_file(path: str | Path, *, root: str | Path | None = None, max_bytes: int) -> bytes:
+    """The bytes of ``path`` when it is a regular file of its own inside ``root``, read without following links.
+
+    Every folder from ``root`` (e.g. ``submitted/``) down to the file must be a real folder (no
+    symbolic link), and the file a regular file with one name (no symbolic link, no hard link to a
+    file elsewhere, no device, FIFO or socket).
+
+    Example:
+        >>> read_regular_file("/nonexistent.ipynb", max_bytes=10)
+        Traceback (most recent call last):
+        FileNotFoundError: ...
+
+    Raises:
+        FileNotFoundError: the file (or a folder above it) does not exist.
+        PermissionError: something on the way is a link, or the file is not a regular file of its
+            own (the message says what).
+        ValueError: the file is larger than ``max_bytes`` (the message says how large).
+
+    Taught in: INSTRUCTORS.md
+    """
+    p = Path(os.path.abspath(path))
+    base = Path(os.path.abspath(root)) if root is not None else p.parent
+    try:
+        rel = p.relative_to(base)
+    except ValueError:
+        raise PermissionError(f"{p} is not inside {base}") from None
+    fds: list[int] = []
+    try:
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+        fds.append(fd)
+        for part in rel.parts[:-1]:
+            try:
+                fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if os.path.islink(os.path.join(base, *rel.parts[: rel.parts.index(part) + 1])):
+                    raise PermissionError(f"the folder {part} is a symbolic link, not a regular folder") from exc
+                raise
+            fds.append(fd)
+        try:
+            fd = os.open(rel.parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        except OSError as exc:
+            if os.path.islink(p):
+                raise PermissionError(f"{p.name} is not a regular file (a symbolic link)") from exc
+            raise
+        fds.append(fd)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise PermissionError(f"{p.name} is not a regular file (a device, FIFO, socket or folder)")
+        if st.st_nlink != 1:
+            raise PermissionError(f"{p.name} is not a regular file of its own (a hard link with {st.st_nlink} names)")
+        if st.st_size > max_bytes:
+            raise ValueError(f"{p.name} is {_mib(st.st_size)}, more than the {_mib(max_bytes)} limit")
+        data = b""
+        while len(data) <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) > max_bytes:
+            raise ValueError(f"{p.name} is more than the {_mib(max_bytes)} limit")
+        return data
+    finally:
+        for f in fds:
+            os.close(f)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024**2:.1f} MiB" if n % 1024**2 else f"{n // 1024**2} MiB"
+
+
+def read_submission(
+    path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES, root: str | Path | None = None
+) -> Submission:
     """Read a submitted ``.ipynb`` without trusting it.
+
+    Only a regular file of its own is read (:func:`read_regular_file`): a symbolic link (e.g. to
+    another student's notebook), a hard link, a device or a linked folder on the way gets a
+    "not a regular file" problem and nothing is graded.
 
     Example:
         >>> read_submission("/nonexistent.ipynb").problems
-        ['the notebook /nonexistent.ipynb was not submitted (missing file)']
+        ['nonexistent.ipynb was not submitted']
+
+    Args:
+        path: the submitted notebook.
+        max_bytes: the largest notebook read.
+        root: the folder every folder on the way must be a real folder below (the grader passes
+            ``submitted/``); default: the notebook's own folder.
 
     Returns:
         A :class:`Submission`; ``notebook`` is None when nothing can be graded.
@@ -82,20 +166,18 @@ def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) ->
     Taught in: INSTRUCTORS.md
     """
     p = Path(path)
-    if not p.is_file():
-        return Submission(None, [f"the notebook {p} was not submitted (missing file)"])
-    size = p.stat().st_size
-    if size == 0:
+    try:
+        raw = read_regular_file(p, root=root, max_bytes=max_bytes)
+    except FileNotFoundError:
+        return Submission(None, [f"{p.name} was not submitted"])
+    except PermissionError as exc:
+        return Submission(None, [f"{exc}; submit the notebook itself"])
+    except ValueError as exc:
+        return Submission(None, [f"{exc}; clear the outputs (Kernel > Restart and Clear Outputs) and submit again"])
+    except OSError as exc:
+        return Submission(None, [f"{p.name} could not be read ({exc.strerror})"])
+    if not raw:
         return Submission(None, [f"{p.name} is empty (0 bytes)"])
-    if size > max_bytes:
-        return Submission(
-            None,
-            [
-                f"{p.name} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit; "
-                "clear the outputs (Kernel > Restart and Clear Outputs) and submit again"
-            ],
-        )
-    raw = p.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -137,6 +219,22 @@ def read_submission(path: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) ->
         cells.append(c)
     nb.cells = cells
     return Submission(nb, problems)
+
+
+def read_timestamp(path: str | Path, *, root: str | Path | None = None) -> str | None:
+    """The text of a submission's ``timestamp.txt`` when it is a small regular file of its own, else None.
+
+    Example:
+        >>> read_timestamp("/nonexistent/timestamp.txt") is None
+        True
+
+    Taught in: INSTRUCTORS.md
+    """
+    try:
+        text = read_regular_file(path, root=root, max_bytes=200).decode("utf-8", errors="replace").strip()
+    except (OSError, ValueError):
+        return None
+    return text or None
 
 
 def _clean_learner_cell(cell: Any) -> nbformat.NotebookNode:

@@ -9,8 +9,10 @@ cell and per notebook, so an output flood is cut where it happens. Each cell's o
 kernel's execute-reply status (``"ok"`` or ``"error"``): anything written to stderr, warnings and
 logging never count as failure.
 
-This module runs inside the sandbox (see :mod:`effcourse.grading.sandbox`) and in the learner's
-own environment for ``effcourse validate``. It never reads the gradebook or the course folder.
+This module runs in the sandbox's runner, on the host side of the sandbox (the kernel it drives is
+inside; see :mod:`effcourse.grading.sandbox`), and in the learner's own environment for
+``effcourse validate``. It never reads the gradebook or the course folder. Every output message
+type is capped here too (:func:`effcourse.grading.dropprivs.cap_output`), whatever the kernel sent.
 
 Taught in: INSTRUCTORS.md
 """
@@ -20,15 +22,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from effcourse.grading.dropprivs import OUTPUT_TYPES, cap_output
 
 TRUNCATED_NOTE = "\n[effcourse: output truncated: this cell printed more than {limit} bytes]\n"
 
@@ -53,6 +60,7 @@ class Execution:
     log: list[str] = field(default_factory=list)
     restarts: int = 0
     seconds: float = 0.0
+    kernel_stderr: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +68,7 @@ class Execution:
             "log": self.log,
             "restarts": self.restarts,
             "seconds": self.seconds,
+            "kernel_stderr": self.kernel_stderr,
         }
 
 
@@ -68,6 +77,69 @@ def _size(out: Any) -> int:
         return len(json.dumps(out, default=str))
     except (TypeError, ValueError):
         return 0
+
+
+class PipedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel writes its own stdout and stderr into pipes this process reads.
+
+    The kernel inherits no descriptor of ours (``close_fds``): what it writes to its original
+    stdout or stderr (``sys.stdout._original_stdstream_copy``, C libraries) lands in a pipe whose
+    last ``tail_bytes`` are kept; writing far into it (``os.pwrite``) fails, as on any pipe.
+    ``before_launch(manager, kw)`` may change the launch (the sandbox sets the command's
+    environment and wraps it); :meth:`limit_messages` bounds the size of any message accepted.
+    """
+
+    tail_bytes = 4000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_launch: Callable[[AsyncKernelManager, dict[str, Any]], None] | None = None
+        self.max_message_bytes = 0
+        self.tails: dict[str, bytearray] = {}
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:  # type: ignore[override]
+        kw["stdout"] = subprocess.PIPE
+        kw["stderr"] = subprocess.PIPE
+        kw["close_fds"] = True
+        kw["cmd"] = kernel_cmd
+        if self.before_launch is not None:
+            self.before_launch(self, kw)
+        kernel_cmd = kw.pop("cmd")
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        proc = getattr(self.provisioner, "process", None)
+        for name in ("stdout", "stderr"):
+            stream = getattr(proc, name, None)
+            if stream is not None:
+                buf = self.tails.setdefault(name, bytearray())
+                threading.Thread(target=self._drain, args=(stream, buf), daemon=True).start()
+
+    def _drain(self, stream: Any, buf: bytearray) -> None:
+        try:
+            while chunk := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+                buf += chunk
+                if len(buf) > self.tail_bytes:
+                    del buf[: len(buf) - self.tail_bytes]
+        except (OSError, ValueError):
+            pass
+
+    def limit_messages(self, max_bytes: int) -> None:
+        """Make every socket to this kernel (manager's and client's) refuse messages over ``max_bytes``."""
+        import zmq
+
+        self.max_message_bytes = int(max_bytes)
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+
+    def client(self, **kwargs: Any) -> Any:
+        kc = super().client(**kwargs)
+        if self.max_message_bytes:
+            import zmq
+
+            kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        return kc
+
+    def tail(self, name: str) -> str:
+        """The last bytes the kernel wrote to its original ``stdout`` or ``stderr``."""
+        return bytes(self.tails.get(name, b"")).decode(errors="replace")
 
 
 class _CappedClient(NotebookClient):
@@ -80,6 +152,7 @@ class _CappedClient(NotebookClient):
         self.bytes_by_cell: dict[int, int] = {}
         self.total_bytes = 0
         self.truncated_cells: set[int] = set()
+        self.cut_cells: set[int] = set()
         self.replies: dict[int, dict[str, Any]] = {}
         self.silent = False
         self.poll_tasks: set[asyncio.Task[Any]] = set()
@@ -111,6 +184,25 @@ class _CappedClient(NotebookClient):
 
         run_sync(cancel)()
         return len(tasks)
+
+    def process_message(self, msg, cell, cell_index):  # type: ignore[override]
+        # Every output message type is cut to the per-cell cap before nbclient stores it anywhere:
+        # update_display_data (and display_data with a display id) replace earlier outputs
+        # without passing through output(), so capping only there let a display update through.
+        mtype = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
+        if mtype in OUTPUT_TYPES:
+            content = cap_output(mtype, msg.get("content"), max(1000, self.cell_output_bytes - 1000))
+            if mtype == "update_display_data" and not self.silent:
+                n = _size(content)
+                if self.total_bytes + n > self.total_output_bytes:
+                    self.truncated_cells.add(cell_index)
+                    return None
+                self.total_bytes += n
+            if content is not msg.get("content"):
+                msg = {**msg, "content": content}
+                if not self.silent:
+                    self.cut_cells.add(cell_index)
+        return super().process_message(msg, cell, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
         if self.silent:
@@ -149,6 +241,7 @@ def execute(
     after_cell: Callable[[int], None] | None = None,
     last_cell: int | None = None,
     km_kwargs: dict[str, Any] | None = None,
+    setup_kernel_manager: Callable[[PipedKernelManager], None] | None = None,
 ) -> Execution:
     """Execute ``nb`` in place (outputs are written into its cells) and say what each cell did.
 
@@ -173,6 +266,8 @@ def execute(
         last_cell: run only the code cells up to this cell index (the later ones are not executed
             and get no outcome); None runs them all.
         km_kwargs: extra keyword arguments for the kernel manager.
+        setup_kernel_manager: called with each new kernel manager before its kernel starts (the
+            sandbox sets the transport, the launch wrapper and the message size cap there).
 
     Returns:
         An :class:`Execution` with one :class:`CellOutcome` per code cell.
@@ -193,6 +288,7 @@ def execute(
         resources={"metadata": {"path": cwd}},
         cell_output_bytes=cell_output_bytes,
         total_output_bytes=total_output_bytes,
+        kernel_manager_class=PipedKernelManager,
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (last_cell is None or i <= last_cell)]
     done: list[int] = []  # code cells run so far in this kernel, in order, that did not kill it
@@ -200,10 +296,23 @@ def execute(
 
     def start_kernel() -> None:
         client.km = client.create_kernel_manager()
-        client.start_new_kernel(**(km_kwargs or {}))
+        if setup_kernel_manager is not None:
+            setup_kernel_manager(client.km)
+        km = client.km
+        try:
+            client.start_new_kernel(**(km_kwargs or {}))
+        except Exception:
+            if isinstance(km, PipedKernelManager):
+                time.sleep(0.2)
+                result.kernel_stderr = km.tail("stderr").strip()
+            raise
         client.start_new_kernel_client()
 
     def stop_kernel() -> None:
+        if isinstance(client.km, PipedKernelManager):
+            tail = client.km.tail("stderr").strip()
+            if tail:
+                result.kernel_stderr = tail[-PipedKernelManager.tail_bytes :]
         try:
             if client.km is not None:
                 run_sync(client.km.shutdown_kernel)(now=True)
@@ -302,7 +411,7 @@ def execute(
                 )
                 alive = restart("the kernel died", i)
             outcomes[i].seconds = round(time.monotonic() - t0, 3)
-            outcomes[i].truncated = i in client.truncated_cells
+            outcomes[i].truncated = i in client.truncated_cells or i in client.cut_cells
             if after_cell is not None:
                 after_cell(i)
     finally:

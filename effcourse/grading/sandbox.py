@@ -1,35 +1,36 @@
-"""Run one notebook in a sandbox: no network, no course folder, an unprivileged user, hard limits.
+"""Run one notebook in a sandbox: an allow-list file system, no network, private IPC, per-student limits.
 
-The parent (the grader, trusted) calls :func:`run_notebook`. It starts::
+The grader (trusted) calls :func:`run_notebook`. It starts a *runner* process on the host
+(``python -m effcourse.grading.sandbox``, its own memory cap, no descriptor of the grader's
+except two pipes) and sends it the notebook (with its hidden tests) on a pipe. The runner:
 
-    unshare --mount --net --pid --fork --kill-child --mount-proc --propagation private \\
-        python -m effcourse.grading.sandbox
+1. makes a private scratch folder and, where the machine allows (root, cgroup v1 ``memory`` and
+   ``pids`` controllers or a cgroup v2 parent with them), a cgroup for this run with a memory and
+   a process limit for the *whole submission* (every process the kernel starts, restarts
+   included); otherwise it says so in the run's log (per-process limits only);
+2. starts the kernel with `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``): a new
+   root holding only the Python environment (read-only), the ``effcourse`` package
+   (:func:`kernel_package_dir`: the sealed build, read-only), system libraries and the scratch folder as ``/tmp``;
+   new PID, network (loopback only), IPC, UTS and mount namespaces; ``no_new_privs``; the kernel
+   dies with the runner. As root, the kernel then switches to the student's own user id (see
+   :mod:`effcourse.grading.dropprivs`); without root, bubblewrap uses an unprivileged user namespace.
+   The runner talks to the kernel over Unix sockets in the scratch folder; the kernel's own
+   stdout and stderr are pipes the runner drains;
+3. runs the notebook with :func:`effcourse.grading.runner.execute` (every output message capped),
+   takes each test cell's exported values right after it ran, kills what is left in the cgroup,
+   checks that nothing the student's user id owns is left on the host (processes, System V IPC
+   objects, files in ``/tmp``, ``/var/tmp``, ``/dev/shm``), removes the scratch folder and writes
+   one length-prefixed JSON report on its stdout, a pipe only the grader holds.
 
-and sends the notebook (with its hidden tests) on a pipe, never as a file. Inside the new
-namespaces this module, still root but with its own mount table and no network:
+The grader reads at most ``Limits.result_bytes`` of that pipe and parses it defensively: whatever
+a submission does, :func:`run_notebook` returns a :class:`RunResult` (``ok=False`` and a
+``message`` saying why when the run failed), never raises for it. Everything the report says
+about the *kernel's* behaviour is still untrusted (the learner's code ran there); the grader
+trusts only the re-check of the exported values (see :mod:`effcourse.grading.grader`).
 
-1. hides the course folder and its parent (and the checkout ``effcourse`` was imported from, when
-   it is not installed in the environment), ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/home``,
-   ``/root``, ``/run``, ``/srv``, ``/mnt`` and ``/media`` under empty tmpfs mounts, then puts
-   back read-only only what the kernel needs to import: the Python environment and the
-   ``effcourse`` package. The gradebook, ``solutions/``, ``.grading/`` (other students' work)
-   and the git history are not in the sandbox's file system at all;
-2. brings up the loopback interface only (the kernel talks to this process over it);
-3. starts the kernel as a fresh unprivileged user id (``uid`` given by the parent, no groups,
-   ``no_new_privs``) with resource limits (address space, processes, file size, open files,
-   no core dumps) in a private ``/tmp/work`` folder;
-4. executes the notebook with :func:`effcourse.grading.runner.execute` and writes one JSON
-   document on stdout: each cell's status, the executed notebook (outputs capped), the values
-   the tests exported with :func:`effcourse.check.export` and the recorded figures.
-
-The kernel cannot read this process's memory, pipes or files (another user), cannot signal
-it, and dies with the namespace. Everything this process reports about *the kernel's* behaviour
-is still untrusted (the learner's code ran in that kernel and can fake an "ok" reply); the
-grader trusts only the re-check of the exported values (see :mod:`effcourse.grading.grader`).
-
-Where ``unshare`` or root is missing, :func:`sandbox_available` says why and the grader refuses
-to run unless ``allow_unsafe=True`` (tests of the plain path and ``effcourse validate`` use the
-same runner without a sandbox).
+Where bubblewrap or user namespaces are missing, :func:`sandbox_available` says why and how to
+fix it; the grader then refuses to run unless told ``--allow-unsandboxed`` (the same runner and
+scratch folder, without bubblewrap; the scratch folder, the kernel's ``TMPDIR``, is removed).
 
 Taught in: INSTRUCTORS.md
 """
@@ -37,14 +38,21 @@ Taught in: INSTRUCTORS.md
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
+import resource
+import secrets
+import shlex
 import shutil
 import signal
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -64,13 +72,24 @@ import numpy as np
 from effcourse.check import EXPORT_ENV, SEED_ENV, TOLERANCE_PREFIX
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../effcourse
-WORK = "/tmp/work"
-RESULT_MARK = b"\n==EFFCOURSE-SANDBOX-RESULT==\n"
+INSIDE = "/tmp"  # the scratch folder, as the kernel sees it
+REPORT_MAGIC = b"EFFCOURSE-REPORT-1\n"
+FIX_NO_SANDBOX = (
+    "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf install "
+    "bubblewrap`) and allow unprivileged user namespaces (Debian: `sudo sysctl -w "
+    "kernel.unprivileged_userns_clone=1`; Ubuntu 24.04+: `sudo sysctl -w "
+    "kernel.apparmor_restrict_unprivileged_userns=0`), or grade as root, or grade in a Linux VM or container "
+    '(e.g. `docker run --rm -it -v "$PWD":/course -w /course python:3.11 bash`, then `apt-get update && '
+    "apt-get install -y bubblewrap && pip install -e . && effcourse grade ASSIGNMENT`)"
+)
 
 
 @dataclass
 class Limits:
     """Resource limits of one notebook run.
+
+    ``memory_bytes`` and ``max_processes`` bound the whole submission (all its processes together)
+    where a cgroup is available, and each process (address space; processes of the user) always.
 
     Example:
         >>> Limits(cell_timeout=30).cell_timeout
@@ -88,6 +107,7 @@ class Limits:
     total_output_bytes: int = 2_000_000
     result_bytes: int = 64 * 1024**2
     max_restarts: int = 3
+    runner_memory_bytes: int = 4 * 1024**3
 
 
 @dataclass
@@ -105,23 +125,50 @@ class RunResult:
     message: str = ""
 
 
+def _bwrap() -> str | None:
+    return shutil.which("bwrap", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"]))
+
+
+@functools.lru_cache(maxsize=1)
 def sandbox_available() -> tuple[bool, str]:
-    """Whether the sandbox can run here, and why not.
+    """Whether the sandbox can run here, and why not (with the fix).
 
     Example:
         >>> ok, why = sandbox_available()
     """
     if sys.platform != "linux":
-        return False, "the sandbox needs Linux namespaces (unshare)"
-    for tool, package in (("unshare", "util-linux"), ("mount", "mount"), ("ip", "iproute2")):
-        if shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None:
-            return False, f"`{tool}` ({package}) is not installed"
-    if os.geteuid() != 0:
-        return (
-            False,
-            "the sandbox needs root to create namespaces and switch users (run the grader as root, e.g. in CI or a container)",
-        )
+        return False, f"the sandbox needs Linux namespaces; {FIX_NO_SANDBOX}"
+    bwrap = _bwrap()
+    if bwrap is None:
+        return False, f"bubblewrap (`bwrap`) is not installed; {FIX_NO_SANDBOX}"
+    cmd = [*_bwrap_argv(bwrap, root=os.geteuid() == 0, binds=[], scratch=None), "--", "/bin/true"]
+    try:
+        probe = subprocess.run(cmd, capture_output=True, timeout=60, close_fds=True)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bubblewrap failed to start ({exc}); {FIX_NO_SANDBOX}"
+    if probe.returncode != 0:
+        err = probe.stderr.decode(errors="replace").strip()[-300:]
+        return False, f"bubblewrap cannot create the sandbox here ({err}); {FIX_NO_SANDBOX}"
     return True, ""
+
+
+def containment() -> str:
+    """One line saying how a run is contained on this machine (the grader prints it).
+
+    Example:
+        >>> isinstance(containment(), str)
+        True
+    """
+    ok, why = sandbox_available()
+    where = "bubblewrap (allow-list root, PID/network/IPC namespaces)" if ok else f"NO sandbox: {why}"
+    user = "a separate user id per student" if os.geteuid() == 0 else "an unprivileged user namespace"
+    cg, note = _cgroup_support()
+    limits = (
+        f"memory and process limits per submission ({note})"
+        if cg
+        else f"WARNING: per-process limits only, no per-submission memory/process limit ({note})"
+    )
+    return f"sandbox: {where}; {user}; {limits}"
 
 
 def read_exports(data: bytes, *, max_bytes: int = 256 * 1024**2) -> dict[str, np.ndarray]:
@@ -198,7 +245,7 @@ def run_notebook(
     extra_env: dict[str, str] | None = None,
     upto_last_graded: bool = False,
 ) -> RunResult:
-    """Execute ``nb`` in a sandbox and return what it reported.
+    """Execute ``nb`` in a sandbox and return what it reported; never raises for what the notebook does.
 
     Example:
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
@@ -210,21 +257,26 @@ def run_notebook(
         assignment: the assignment id (the kernel runs in ``/tmp/work/<assignment>/``).
         stem: the notebook's name without ``.ipynb``.
         seed: ``EFFCOURSE_CHECK_SEED`` for the property tests of this run.
-        uid: the user id the kernel runs as (one per student, so limits are per student).
+        uid: the user id the kernel runs as when the grader is root (one per student).
         limits: resource limits.
-        course_root: the folder to hide (default: the folder above the ``effcourse`` package).
-        sandbox: False runs the same runner without namespaces (for tests of the plain path).
+        course_root: unused since the sandbox became an allow-list (nothing of the course is in
+            it); kept for callers.
+        sandbox: False runs the same runner without bubblewrap (``--allow-unsandboxed``, tests).
         extra_env: more environment variables for the kernel.
         upto_last_graded: stop after the last graded cell (the cells after it cannot change a
             score; the grader does this for submissions, never for the solution's reference run).
 
     Returns:
-        A :class:`RunResult`; ``ok`` is False when the sandbox itself failed (``message`` says why).
+        A :class:`RunResult`; ``ok`` is False when the run failed (``message`` says why).
 
     Taught in: INSTRUCTORS.md
     """
+    del course_root
     limits = limits or Limits()
-    course_root = Path(course_root or PACKAGE_DIR.parent).resolve()
+    if sandbox:
+        ok, why = sandbox_available()
+        if not ok:
+            return RunResult(False, message=f"cannot sandbox: {why}")
     package = kernel_package_dir()  # issue 7: the sealed build
     extra_env = {**(extra_env or {})}
     if not sandbox:  # issue 7: the plain path imports the sealed build first
@@ -236,131 +288,155 @@ def run_notebook(
         "seed": str(seed),
         "uid": int(uid),
         "limits": limits.__dict__,
-        "course_root": str(course_root),
-        "hide": _folders_to_hide(course_root),
-        "keep": sorted({str(Path(sys.prefix).resolve()), str(PACKAGE_DIR), str(Path(sys.base_prefix).resolve())}),
         "python": sys.executable,
         "env": {**_kernel_env_passthrough(), **(extra_env or {})},
-        "package": [str(package), str(PACKAGE_DIR)],  # issue 7: mount the sealed build at PACKAGE_DIR
+        "package": str(package),  # issue 7: mounted read-only at PACKAGE_DIR
         "sandbox": bool(sandbox),
         "upto_last_graded": bool(upto_last_graded),
     }
-    cmd = [sys.executable, "-m", "effcourse.grading.sandbox"]
-    if sandbox:
-        ok, why = sandbox_available()
-        if not ok:
-            return RunResult(False, message=f"cannot sandbox: {why}")
-        cmd = [
-            "unshare",
-            "--mount",
-            "--net",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "--mount-proc",
-            "--propagation",
-            "private",
-            *cmd,
-        ]
     t0 = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    try:
         proc = subprocess.Popen(
-            cmd,
+            [*_pdeathsig_prefix(), sys.executable, "-m", "effcourse.grading.sandbox"],
             stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd="/",
             env=_runner_env(),
+            close_fds=True,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
         )
+    except OSError as exc:
+        return RunResult(False, message=f"the sandbox runner did not start: {exc}")
+    out = _CappedReader(proc.stdout, limits.result_bytes + 1_000_000)
+    err = _CappedReader(proc.stderr, 0, tail=4000)
+    try:
         try:
-            try:
-                proc.stdin.write(json.dumps(spec).encode())
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            try:
-                proc.wait(timeout=limits.notebook_timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(proc)
-        except BaseException:  # Ctrl-C or an error in the grader: never leave a sandbox running
+            proc.stdin.write(json.dumps(spec).encode())
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            proc.wait(timeout=limits.notebook_timeout + 120)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
             _kill_group(proc)
-            raise
-        seconds = time.monotonic() - t0
-        size = out.seek(0, 2)
-        err.seek(max(0, err.seek(0, 2) - 4000))
-        stderr_tail = err.read().decode(errors="replace")
-        if timed_out:
-            return RunResult(
-                False,
-                seconds=seconds,
-                message=f"the notebook ran longer than {limits.notebook_timeout:g} s in total and was stopped",
-            )
-        if size > limits.result_bytes:
-            return RunResult(
-                False, seconds=seconds, message=f"the sandbox reported {size} bytes, more than {limits.result_bytes}"
-            )
-        out.seek(0)
-        raw = out.read()
-    if RESULT_MARK not in raw:
+    except BaseException:  # Ctrl-C or an error in the grader: never leave a sandbox running
+        _kill_group(proc)
+        raise
+    out.join()
+    err.join()
+    seconds = time.monotonic() - t0
+    if timed_out:
         return RunResult(
             False,
             seconds=seconds,
-            message=f"the sandbox stopped without a result (exit code {proc.returncode}): {stderr_tail.strip()[-1500:]}",
+            message=f"the notebook ran longer than {limits.notebook_timeout:g} s in total and was stopped",
         )
-    payload = json.loads(raw.rsplit(RESULT_MARK, 1)[1].decode())
-    res = RunResult(
-        True, cells=payload["cells"], log=payload["log"], seconds=seconds, results=payload.get("results", {})
-    )
+    try:
+        payload = _parse_report(out.data, out.overflow, limits.result_bytes + 1_000_000)
+    except ValueError as exc:
+        tail = err.text().strip()[-1500:]
+        return RunResult(
+            False,
+            seconds=seconds,
+            message=f"the sandbox gave no usable report ({exc}; exit code {proc.returncode}){': ' + tail if tail else ''}",
+        )
+    try:
+        res = RunResult(
+            True,
+            cells=[dict(c) for c in payload.get("cells", [])],
+            log=[str(x) for x in payload.get("log", [])],
+            seconds=seconds,
+            results=dict(payload.get("results", {})),
+        )
+    except (TypeError, ValueError) as exc:
+        return RunResult(False, seconds=seconds, message=f"the sandbox report is malformed: {exc}")
     try:
         res.notebook = nbformat.reads(payload["notebook"], as_version=4)
         _cap_notebook_outputs(res.notebook, limits.total_output_bytes + 100_000)
-    except (ValueError, KeyError, nbformat.reader.NotJSONError) as exc:
-        res.log.append(f"executed notebook unreadable: {exc}")
+    except Exception as exc:  # any damage to the executed notebook costs only its copy
+        res.log.append(f"executed notebook unreadable: {type(exc).__name__}: {str(exc)[:200]}")
     try:
-        res.exports = read_exports(base64.b64decode(payload.get("exports", "")))
-    except ValueError as exc:
+        res.exports = read_exports(base64.b64decode(str(payload.get("exports", ""))))
+    except (ValueError, TypeError) as exc:
         res.exports_error = str(exc)
     if payload.get("error"):
-        res.ok, res.message = False, payload["error"]
+        res.ok, res.message = False, str(payload["error"])
     return res
 
 
-def _die_with_parent() -> None:
-    """In the sandbox's first process: get SIGKILL when the grader dies (even by SIGKILL).
+class _CappedReader:
+    """Read a pipe in a thread, keeping at most ``limit`` bytes (or the last ``tail`` bytes)."""
 
-    ``unshare --kill-child`` then kills the namespace's processes, so a killed grader leaves
-    no notebook running.
+    def __init__(self, stream: Any, limit: int, tail: int = 0) -> None:
+        self.buf = bytearray()
+        self.overflow = False
+        self.limit, self.tail_n = limit, tail
+        self.thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _run(self, stream: Any) -> None:
+        try:
+            while chunk := stream.read1(1 << 20):
+                if self.tail_n:
+                    self.buf += chunk
+                    del self.buf[: max(0, len(self.buf) - self.tail_n)]
+                elif len(self.buf) + len(chunk) > self.limit:
+                    self.overflow = True
+                else:
+                    self.buf += chunk
+        except (OSError, ValueError):
+            pass
+
+    def join(self) -> None:
+        self.thread.join(timeout=30)
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self.buf)
+
+    def text(self) -> str:
+        return self.data.decode(errors="replace")
+
+
+def _parse_report(raw: bytes, overflow: bool, limit: int) -> dict[str, Any]:
+    """The runner's report: ``REPORT_MAGIC``, an 8-byte big-endian length, that many bytes of JSON.
+
+    Raises:
+        ValueError: anything else (too long, cut short, not JSON, not an object).
     """
-    import ctypes
+    if overflow:
+        raise ValueError(f"the report is longer than {limit} bytes")
+    if not raw.startswith(REPORT_MAGIC) or len(raw) < len(REPORT_MAGIC) + 8:
+        raise ValueError("the runner stopped without a report")
+    (n,) = struct.unpack(">Q", raw[len(REPORT_MAGIC) : len(REPORT_MAGIC) + 8])
+    body = raw[len(REPORT_MAGIC) + 8 :]
+    if n > limit or len(body) != n:
+        raise ValueError(f"the report is {len(body)} bytes, its header says {n}")
+    try:
+        payload = json.loads(body.decode())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"the report is not JSON: {str(exc)[:120]}") from exc
+    if not isinstance(payload, dict):
+        raise ValueError("the report is not a JSON object")
+    return payload
 
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+def _write_report(payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    out = sys.stdout.buffer
+    out.write(REPORT_MAGIC + struct.pack(">Q", len(body)) + body)
+    out.flush()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
-
-
-def _folders_to_hide(course_root: Path) -> list[str]:
-    """The course folder and its parent, and the checkout ``effcourse`` was imported from.
-
-    When the package is not installed inside the Python environment (an editable install of a
-    git checkout), that checkout may be another copy of the course, with ``solutions/``: it is
-    hidden too (only ``effcourse/`` itself comes back, read-only).
-    """
-    folders = [course_root, course_root.parent]
-    prefix = Path(sys.prefix).resolve()
-    if prefix not in PACKAGE_DIR.parents:
-        folders += [PACKAGE_DIR.parent, PACKAGE_DIR.parent.parent]
-    return [str(f) for f in folders]
 
 
 def _kernel_env_passthrough() -> dict[str, str]:
@@ -377,108 +453,287 @@ def _kernel_env_passthrough() -> dict[str, str]:
 
 
 def _runner_env() -> dict[str, str]:
-    env = {
+    return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
+        "TMPDIR": tempfile.gettempdir(),
+        "EFFCOURSE_GRADER_PID": str(os.getpid()),
     }
-    return env
 
 
-# ----------------------------------------------------------------------------- inside the namespace
-def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, capture_output=True)
+# ----------------------------------------------------------------------------- the runner (host side)
+def _bwrap_argv(bwrap: str, *, root: bool, binds: list[tuple[str, str]], scratch: str | None) -> list[str]:
+    """bubblewrap's arguments: namespaces, then an allow-list root built from ``binds`` (read-only)."""
+    argv = [bwrap, "--die-with-parent"]
+    if root:  # a privileged bwrap; the kernel then switches to the student's uid (CAP_SETUID only)
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        argv += ["--unshare-all"]
+    made: set[str] = {"/"}
+
+    def parents(dest: str) -> None:
+        parts = Path(dest).parts[1:-1]
+        for i in range(len(parts)):
+            d = "/" + "/".join(parts[: i + 1])
+            if d not in made:
+                made.add(d)
+                argv.extend(["--perms", "0755", "--dir", d])
+
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        host = Path("/") / name
+        if host.is_symlink():
+            argv += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            argv += ["--ro-bind", str(host), str(host)]
+        made.add(str(host))
+    for src, dest in [(p, p) for p in _system_paths()] + binds:
+        parents(dest)
+        argv += ["--ro-bind", src, dest]
+        made.add(dest)
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    if scratch is not None:
+        argv += ["--bind", scratch, INSIDE]
+    else:
+        argv += ["--tmpfs", INSIDE]
+    return argv
 
 
-def _hide_and_keep(
-    folders: list[str], keep: list[str], tmpfs_bytes: int, package: tuple[str, str] | None = None
-) -> None:
-    """Cover ``folders`` and the usual private places with empty tmpfs mounts; put ``keep`` back read-only.
-
-    ``package`` (issue 7) is ``(sealed build, real package folder)``: the sealed build is mounted
-    read-only at the real package's path, whether that path was hidden or not.
-    """
-    stage = "/mnt"
-    if not os.path.isdir(stage):
-        os.makedirs(stage)
-    _mount("-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs", stage)
-    candidates = [*folders, "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/srv", "/media"]
-    hide: list[str] = []
-    for c in sorted({os.path.realpath(c) for c in candidates if c and c != "/" and os.path.isdir(c)}, key=len):
-        if c in ("/usr", "/etc", "/bin", "/lib", "/lib64", "/sbin", "/proc", "/sys", "/dev"):
-            continue
-        if not any(c == h or c.startswith(h + "/") for h in hide):
-            hide.append(c)
-    staged = []
-    for i, k in enumerate(keep):
-        if package is not None and k == package[1]:
-            continue  # issue 7: replaced by the sealed build below
-        if any(k == h or k.startswith(h + "/") for h in hide) and os.path.isdir(k):
-            s = f"{stage}/keep{i}"
-            os.makedirs(s)
-            _mount("--rbind", k, s)
-            staged.append((s, k))
-    if package is not None:  # issue 7: the sealed build goes where the real package was
-        s = f"{stage}/package"
-        os.makedirs(s)
-        _mount("--rbind", package[0], s)
-        staged.append((s, package[1]))
-    for h in hide:
-        mode = "1777" if h in ("/tmp", "/var/tmp", "/dev/shm") else "755"
-        size = tmpfs_bytes if h == "/tmp" else 16 * 1024**2
-        _mount("-t", "tmpfs", "-o", f"size={size},mode={mode},nosuid,nodev", "tmpfs", h)
-    for s, k in staged:
-        os.makedirs(k, exist_ok=True)
-        _mount("--move", s, k)
-        _mount("-o", "remount,bind,ro,nosuid,nodev", k)
-    subprocess.run(["umount", "-l", stage], check=False, capture_output=True)
+def _system_paths() -> list[str]:
+    """System folders the interpreter and its libraries need (no home, no /srv, no /opt, no /usr/local/src)."""
+    keep = ["/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/share/zoneinfo"]
+    keep += ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives"]
+    return [p for p in keep if os.path.lexists(p) and not os.path.islink(p)]
 
 
-def _loopback_up() -> None:
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+def _environment_binds(package: Path) -> list[tuple[str, str]]:
+    """(source, destination) read-only mounts: the Python environment and the exposed package."""
+    out: list[tuple[str, str]] = []
+    seen: list[str] = []
+    for p in sorted({str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve())}, key=len):
+        if not any(p == s or p.startswith(s + "/") for s in seen) and not p.startswith("/usr/"):
+            seen.append(p)
+            out.append((p, p))
+    exe = str(Path(sys.executable).resolve().parent)
+    if not any(exe == s or exe.startswith(s + "/") for s in seen) and not exe.startswith("/usr/"):
+        out.append((exe, exe))
+    out.append((str(package), str(PACKAGE_DIR)))  # the sealed build where effcourse is imported from
+    return out
 
 
-def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (leftovers of a dead kernel, fork bombs)."""
-    for _ in range(5):
-        found = False
-        for p in Path("/proc").iterdir():
-            if not p.name.isdigit():
-                continue
+def _cgroup_support() -> tuple[list[tuple[str, str]], str]:
+    """``([(kind, parent folder)], note)``: where this process can make a limited cgroup, or why not."""
+    if os.geteuid() != 0:
+        return [], "the grader is not root, so it cannot make cgroups"
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError as exc:
+        return [], f"no /proc/self/cgroup ({exc})"
+    v1 = {}
+    v2 = None
+    for line in lines:
+        hid, ctrls, path = line.split(":", 2)
+        if hid == "0":
+            v2 = path
+        for c in ctrls.split(","):
+            if c in ("memory", "pids"):
+                v1[c] = path
+    base = Path("/sys/fs/cgroup")
+    if set(v1) == {"memory", "pids"}:
+        parents = [(c, str(base / c / v1[c].lstrip("/"))) for c in ("memory", "pids")]
+        if all(os.access(p, os.W_OK) for _, p in parents):
+            return [("v1-" + c, p) for c, p in parents], "cgroup v1 memory+pids"
+        return [], "the cgroup v1 folders are not writable"
+    if v2 is not None and (base / "cgroup.controllers").exists():
+        parent = base / v2.lstrip("/")
+        try:
+            have = (parent / "cgroup.subtree_control").read_text().split()
+            if not {"memory", "pids"} <= set(have):
+                (parent / "cgroup.subtree_control").write_text("+memory +pids")
+            return [("v2", str(parent))], "cgroup v2 memory+pids"
+        except OSError as exc:
+            return [], f"cgroup v2 controllers cannot be enabled under {parent} ({exc.strerror})"
+    return [], "no cgroup memory and pids controllers"
+
+
+def _make_cgroup(limits: dict[str, Any]) -> tuple[list[tuple[str, Path]], str]:
+    kinds, note = _cgroup_support()
+    for _, parent in kinds:  # cgroups of runners that were killed (their grader was): remove when empty
+        for d in Path(parent).glob("effcourse-*-*"):
+            pid = d.name.split("-")[1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+    made: list[tuple[str, Path]] = []
+    name = f"effcourse-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        for kind, parent in kinds:
+            d = Path(parent) / name
+            d.mkdir()
+            made.append((kind, d))
+            if kind == "v1-memory":
+                (d / "memory.limit_in_bytes").write_text(str(int(limits["memory_bytes"])))
+                if (d / "memory.memsw.limit_in_bytes").exists():
+                    (d / "memory.memsw.limit_in_bytes").write_text(str(int(limits["memory_bytes"])))
+            elif kind == "v1-pids":
+                (d / "pids.max").write_text(str(int(limits["max_processes"])))
+            else:
+                (d / "memory.max").write_text(str(int(limits["memory_bytes"])))
+                if (d / "memory.swap.max").exists():
+                    (d / "memory.swap.max").write_text("0")
+                (d / "pids.max").write_text(str(int(limits["max_processes"])))
+    except OSError as exc:
+        _remove_cgroup(made)
+        return [], f"could not make a cgroup ({exc})"
+    return made, note
+
+
+def _cgroup_pids(made: list[tuple[str, Path]]) -> set[int]:
+    pids: set[int] = set()
+    for _, d in made:
+        try:
+            pids |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _cgroup_events(made: list[tuple[str, Path]]) -> list[str]:
+    notes = []
+    for kind, d in made:
+        try:
+            if kind == "v1-memory" and (
+                int((d / "memory.failcnt").read_text()) > 0
+                or " 0"
+                not in next(
+                    (x for x in (d / "memory.oom_control").read_text().splitlines() if x.startswith("oom_kill ")),
+                    "oom_kill 0",
+                )
+            ):
+                notes.append("the submission reached its memory limit (its processes were refused memory or killed)")
+            elif kind == "v1-pids" and "max 0" not in (d / "pids.events").read_text():
+                notes.append("the submission reached its process limit")
+            elif kind == "v2":
+                ev = (d / "memory.events").read_text()
+                if any(line.split()[0] in ("oom_kill", "max") and line.split()[1] != "0" for line in ev.splitlines()):
+                    notes.append(
+                        "the submission reached its memory limit (its processes were refused memory or killed)"
+                    )
+        except (OSError, ValueError, IndexError):
+            pass
+    return notes
+
+
+def _remove_cgroup(made: list[tuple[str, Path]]) -> None:
+    for _ in range(50):
+        pids = _cgroup_pids(made)
+        for pid in pids:
             try:
-                if p.stat().st_uid == uid:
-                    os.kill(int(p.name), signal.SIGKILL)
-                    found = True
-            except (FileNotFoundError, ProcessLookupError, PermissionError):
-                continue
-        if not found:
-            return
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if not pids:
+            break
         time.sleep(0.1)
+    for _, d in made:
+        for _ in range(20):
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
 
 
-def _write_kernelspec(runtime: Path, python: str, uid: int, limits: dict[str, Any], sandbox: bool) -> str:
-    spec_dir = runtime / "kernels" / "effcourse-sandbox"
-    spec_dir.mkdir(parents=True)
-    argv = [
-        python,
-        "-m",
-        "effcourse.grading.dropprivs",
-        "--uid",
-        str(uid),
-        "--memory",
-        str(limits["memory_bytes"]),
-        "--nproc",
-        str(limits["max_processes"]),
-        "--fsize",
-        str(limits["max_file_bytes"]),
-        "--nofile",
-        str(limits["max_open_files"]),
-    ]
-    if not sandbox:
-        argv += ["--no-setuid"]
-    argv += ["--", python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python"}))
-    return "effcourse-sandbox"
+def _leftovers(uid: int) -> list[str]:
+    """Kill and remove what ``uid`` still owns on the host; say what there was.
+
+    Only the host's own PID namespace is searched (a concurrent run with the same uid lives in a
+    namespace of its own and is left alone), and an IPC object only counts while its creator is gone.
+    """
+    found: list[str] = []
+    host_ns = os.readlink("/proc/self/ns/pid")
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if p.stat().st_uid == uid and os.readlink(p / "ns" / "pid") == host_ns:
+                    os.kill(int(p.name), signal.SIGKILL)
+                    found.append(f"process {p.name}")
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                pass
+    for kind, flag, key in (("shm", "-m", "shmid"), ("msg", "-q", "msqid"), ("sem", "-s", "semid")):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        head = lines[0].split() if lines else []
+        for row in lines[1:]:
+            cols = dict(zip(head, row.split(), strict=False))
+            creator = cols.get("cpid") or cols.get("lspid") or ""
+            if cols.get("uid") == str(uid) and not (creator.isdigit() and Path(f"/proc/{creator}").exists()):
+                found.append(f"System V {kind} {cols.get(key)}")
+                subprocess.run(["ipcrm", flag, cols.get(key, "-1")], capture_output=True, check=False)
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            for e in os.scandir(d):
+                if e.stat(follow_symlinks=False).st_uid == uid:
+                    found.append(f"file {e.path}")
+        except OSError:
+            pass
+    return found
+
+
+def _open_under(root_fd: int, rel: str, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of ``rel`` under the folder ``root_fd`` without following any link.
+
+    Returns b"" when a component is missing, a link or not a folder, or the file is not regular.
+
+    Raises:
+        ValueError: the file is larger than ``limit``.
+    """
+    parts = [p for p in rel.split("/") if p]
+    fds = []
+    fd = root_fd
+    try:
+        for part in parts[:-1]:
+            fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            fds.append(fd)
+        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        fds.append(fd)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        chunks, n = [], 0
+        while n <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - n))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            n += len(chunk)
+        if n > limit:
+            raise ValueError(f"{rel} is larger than {limit} bytes")
+        return b"".join(chunks)
+    except OSError:
+        return b""
+    finally:
+        for f in fds:
+            os.close(f)
+
+
+def _scratch(spec: dict[str, Any], uid: int, as_root: bool) -> Path:
+    base = Path(tempfile.mkdtemp(prefix="effcourse-run-"))
+    for d in ("work/" + spec["assignment"], "work/.results", "home/.ipython", "home/.mpl", "home/.cache", "ipc"):
+        (base / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(base / "ipc", 0o1733)
+    if as_root:
+        for d in [base, *base.rglob("*")]:
+            if d.name != "ipc":
+                os.chown(d, uid, uid)
+    os.chmod(base, 0o755)
+    return base
 
 
 def _inside(spec: dict[str, Any]) -> dict[str, Any]:
@@ -486,115 +741,190 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
 
     limits = spec["limits"]
     uid = int(spec["uid"])
-    sandbox = spec["sandbox"]
-    if sandbox:
-        _hide_and_keep(spec["hide"], spec["keep"], int(limits["tmpfs_bytes"]), tuple(spec["package"]))  # issue 7
-        _loopback_up()
-        base = Path("/tmp")
-    else:
-        base = Path(tempfile.mkdtemp(prefix="effcourse-run-"))
-    work = base / "work"
-    cwd = work / spec["assignment"]
-    home = base / "home"
-    runtime = base / "runtime"
-    for d in (cwd, home / ".ipython", home / ".mpl", work / ".results"):
-        d.mkdir(parents=True, exist_ok=True)
-    runtime.mkdir(mode=0o755)
-    if sandbox:
-        for d in (work, cwd, home, home / ".ipython", home / ".mpl", work / ".results"):
-            os.chown(d, uid, uid)
-    kernel_name = _write_kernelspec(runtime, spec["python"], uid, limits, sandbox)
-    export_path = work / ".checked.npz"
-    env = {
-        "PATH": os.pathsep.join([str(Path(spec["python"]).parent), "/usr/bin", "/bin"]),
-        "HOME": str(home),
-        "USER": "learner",
-        "LOGNAME": "learner",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(home / ".mpl"),
-        "EFFCOURSE_QUIET": "1",
-        "CI": "1",
-        "EFFCOURSE_DATA": "offline",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "TF_USE_LEGACY_KERAS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "EFFCOURSE_CACHE": str(home / ".cache" / "effcourse"),
-        "JUPYTER_PATH": str(runtime),
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTER_CONFIG_DIR": str(runtime / "config"),
-        "JUPYTER_DATA_DIR": str(runtime),
-        "IPYTHONDIR": str(home / ".ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "EFFCOURSE_NOTEBOOK": str(cwd / f"{spec['stem']}.ipynb"),
-        "EFFCOURSE_RESULTS_DIR": str(work / ".results"),
-        SEED_ENV: spec["seed"],
-        EXPORT_ENV: str(export_path),
-        **spec["env"],
-    }
-    os.environ.clear()
-    os.environ.update(env)
-    os.environ["JUPYTER_PATH"] = str(runtime)
-    nb = nbformat.reads(spec["notebook"], as_version=4)
-    # The exported values of a test cell are taken right after that cell ran: what later cells
-    # write into the file (the kernel can write it) never counts.
-    test_ids = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(nb.cells) if _is_test_cell(c)}
-    max_export = int(limits["result_bytes"]) // 2
-    captured: dict[str, np.ndarray] = {}
-    capture_problems: list[str] = []
+    sandbox = bool(spec["sandbox"])
+    as_root = os.geteuid() == 0
+    log: list[str] = []
+    base = _scratch(spec, uid, as_root and sandbox)
+    private = Path(tempfile.mkdtemp(prefix="effcourse-runner-"))  # the runner's own: kernel spec, connection file
+    cgroup: list[tuple[str, Path]] = []
+    root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        inside = INSIDE if sandbox else str(base)
+        if sandbox:
+            cgroup, note = _make_cgroup(limits)
+            if not cgroup:
+                log.append(f"containment: per-process limits only, no per-submission memory/process limit: {note}")
+        work, home = f"{inside}/work", f"{inside}/home"
+        cwd = f"{work}/{spec['assignment']}"
+        export_rel = "work/.checked.npz"
+        env = {
+            "PATH": os.pathsep.join([str(Path(spec["python"]).parent), "/usr/bin", "/bin"]),
+            "HOME": home,
+            "USER": "learner",
+            "LOGNAME": "learner",
+            "TMPDIR": inside if sandbox else f"{inside}/home",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": f"{home}/.mpl",
+            "EFFCOURSE_QUIET": "1",
+            "CI": "1",
+            "EFFCOURSE_DATA": "offline",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_USE_LEGACY_KERAS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "EFFCOURSE_CACHE": f"{home}/.cache/effcourse",
+            "IPYTHONDIR": f"{home}/.ipython",
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.kernel",
+            "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+            "JUPYTER_DATA_DIR": f"{home}/.jupyter",
+            "EFFCOURSE_NOTEBOOK": f"{cwd}/{spec['stem']}.ipynb",
+            "EFFCOURSE_RESULTS_DIR": f"{work}/.results",
+            SEED_ENV: spec["seed"],
+            EXPORT_ENV: f"{inside}/{export_rel}",
+            **spec["env"],
+        }
+        nproc = int(limits["max_processes"])
+        if not as_root:  # RLIMIT_NPROC counts all processes of the user: leave room for the grader's own
+            nproc += sum(1 for p in Path("/proc").iterdir() if p.name.isdigit())
+        boot = [spec["python"], "-m", "effcourse.grading.dropprivs"]
+        boot += ["--memory", str(limits["memory_bytes"]), "--nproc", str(nproc)]
+        boot += ["--fsize", str(limits["max_file_bytes"]), "--nofile", str(limits["max_open_files"])]
+        boot += ["--output-cap", str(max(1000, int(limits["cell_output_bytes"]) - 1000))]
+        if sandbox and as_root:
+            boot += ["--uid", str(uid)]
+        wrap: list[str] = []
+        if sandbox:
+            wrap = [
+                *_bwrap_argv(
+                    _bwrap() or "bwrap",
+                    root=as_root,
+                    binds=_environment_binds(Path(spec["package"])),
+                    scratch=str(base),
+                )
+            ]
+            wrap += ["--chdir", cwd, "--"]
+            procs = [str(d / "cgroup.procs") for _, d in cgroup]
+            if procs:
+                join = "; ".join(f"echo $$ > {shlex.quote(p)} || exit 97" for p in procs)
+                wrap = ["/bin/sh", "-c", f'{join}; exec "$@"', "sh", *wrap]
+        spec_dir = private / "kernels" / "effcourse-sandbox"
+        spec_dir.mkdir(parents=True)
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {"argv": [*wrap, *boot], "display_name": "sandbox", "language": "python", "interrupt_mode": "message"}
+            )
+        )
+        os.environ.update(
+            {"JUPYTER_PATH": str(private), "JUPYTER_RUNTIME_DIR": str(private), "JUPYTER_DATA_DIR": str(private)}
+        )
 
-    def after_cell(index: int) -> None:
-        gid = test_ids.get(index)
-        if gid is None:
-            return
-        for key in [k for k in captured if _export_owner(k) == gid]:
-            del captured[key]
-        try:
-            values = read_exports(_read_regular_file(export_path, max_export), max_bytes=max_export)
-        except ValueError as exc:
-            capture_problems.append(f"{gid}: {exc}")
-            return
-        captured.update({k: v for k, v in values.items() if _export_owner(k) == gid})
+        def setup(km: Any) -> None:
+            km.transport = "ipc"
+            km.ip = str(base / "ipc" / f"k{secrets.token_hex(3)}")
+            km.limit_messages(int(limits["result_bytes"]) // 2)
 
-    last_cell = None
-    if spec.get("upto_last_graded"):
-        graded = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-        last_cell = max(graded, default=-1)
-    execution = runner.execute(
-        nb,
-        cwd=str(cwd),
-        kernel_name=kernel_name,
-        cell_timeout=float(limits["cell_timeout"]),
-        last_cell=last_cell,
-        cell_output_bytes=int(limits["cell_output_bytes"]),
-        total_output_bytes=int(limits["total_output_bytes"]),
-        max_restarts=int(limits["max_restarts"]),
-        before_restart=(lambda: _kill_uid(uid)) if sandbox else None,
-        export_path=str(export_path),
-        after_cell=after_cell,
-    )
-    if sandbox:
-        _kill_uid(uid)
-    execution.log += [f"exported values unreadable after {p}" for p in capture_problems]
-    buf = io.BytesIO()
-    if captured:
-        np.savez(buf, **captured)
-    exports = buf.getvalue()
-    results: dict[str, Any] = {}
-    rfile = work / ".results" / spec["assignment"] / f"{spec['stem']}.json"
-    if rfile.is_file() and not rfile.is_symlink() and rfile.stat().st_size < 1_000_000:
+            def before_launch(manager: Any, kw: dict[str, Any]) -> None:
+                info = json.loads(Path(manager.connection_file).read_text())
+                info["ip"] = info["ip"].replace(str(base), inside, 1)
+                kw["env"] = {**env, "EFFCOURSE_KERNEL_CONNECTION": json.dumps(info)}
+                kw["cwd"] = "/" if sandbox else cwd
+
+            km.before_launch = before_launch
+
+        nb = nbformat.reads(spec["notebook"], as_version=4)
+        # The exported values of a test cell are taken right after that cell ran: what later cells
+        # write into the file (the kernel can write it) never counts.
+        test_ids = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(nb.cells) if _is_test_cell(c)}
+        max_export = int(limits["result_bytes"]) // 2
+        captured: dict[str, np.ndarray] = {}
+        capture_problems: list[str] = []
+
+        def after_cell(index: int) -> None:
+            gid = test_ids.get(index)
+            if gid is None:
+                return
+            for key in [k for k in captured if _export_owner(k) == gid]:
+                del captured[key]
+            try:
+                values = read_exports(_open_under(root_fd, export_rel, max_export), max_bytes=max_export)
+            except ValueError as exc:
+                capture_problems.append(f"{gid}: {exc}")
+                return
+            captured.update({k: v for k, v in values.items() if _export_owner(k) == gid})
+
+        last_cell = None
+        if spec.get("upto_last_graded"):
+            graded = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+            last_cell = max(graded, default=-1)
+
+        def before_restart() -> None:
+            if cgroup:
+                for pid in _cgroup_pids(cgroup):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            try:
+                wfd = os.open("work", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root_fd)
+            except OSError:
+                return
+            try:
+                os.unlink(export_rel.split("/")[-1], dir_fd=wfd)
+            except OSError:
+                pass
+            finally:
+                os.close(wfd)
+
+        execution = runner.execute(
+            nb,
+            cwd=cwd,
+            kernel_name="effcourse-sandbox",
+            cell_timeout=float(limits["cell_timeout"]),
+            last_cell=last_cell,
+            cell_output_bytes=int(limits["cell_output_bytes"]),
+            total_output_bytes=int(limits["total_output_bytes"]),
+            max_restarts=int(limits["max_restarts"]),
+            before_restart=before_restart,
+            after_cell=after_cell,
+            setup_kernel_manager=setup,
+        )
+        execution.log += [f"exported values unreadable after {p}" for p in capture_problems]
+        execution.log += _cgroup_events(cgroup)
+        if execution.kernel_stderr and any(c.status in ("died", "skipped") for c in execution.cells):
+            execution.log.append(f"kernel stderr (last lines): {execution.kernel_stderr[-1500:]}")
+        buf = io.BytesIO()
+        if captured:
+            np.savez(buf, **captured)
+        results: dict[str, Any] = {}
+        raw = b""
         try:
-            results = json.loads(rfile.read_text())
-            results.pop("_meta", None)
+            raw = _open_under(root_fd, f"work/.results/{spec['assignment']}/{spec['stem']}.json", 1_000_000)
         except ValueError:
-            results = {}
-    if not sandbox:
+            pass
+        if raw:
+            try:
+                results = json.loads(raw.decode())
+                results = results if isinstance(results, dict) else {}
+                results.pop("_meta", None)
+            except ValueError:
+                results = {}
+        payload = {
+            **execution.to_json(),
+            "notebook": nbformat.writes(nb),
+            "exports": base64.b64encode(buf.getvalue()).decode(),
+            "results": results,
+        }
+    finally:
+        os.close(root_fd)
+        _remove_cgroup(cgroup)
         shutil.rmtree(base, ignore_errors=True)
-    return {
-        **execution.to_json(),
-        "notebook": nbformat.writes(nb),
-        "exports": base64.b64encode(exports).decode(),
-        "results": results,
-    }
+        shutil.rmtree(private, ignore_errors=True)
+        if sandbox and as_root:
+            left = _leftovers(uid)
+            if left:
+                log.append(f"containment: left on the host by the submission and removed: {', '.join(left[:10])}")
+    payload["log"] = payload.get("log", []) + log
+    return payload
 
 
 def _is_test_cell(cell: Any) -> bool:
@@ -611,31 +941,38 @@ def _export_owner(key: str) -> str:
     return key.split("/", 1)[0]
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes:
-    """Read at most ``limit`` bytes of ``path`` if it is a regular file (no symlink, FIFO or device)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return b""
-    try:
-        import stat
+def _die_with_parent(parent: int) -> None:
+    """In the runner: SIGKILL when the grader dies (even by SIGKILL); exit if it already has.
 
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return b""
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise ValueError(f"the exported values are larger than {limit} bytes")
-    return data
+    bubblewrap's ``--die-with-parent`` then takes the kernel and its PID namespace along.
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the grader died before the line above
+        os._exit(1)
+
+
+def _pdeathsig_prefix() -> list[str]:
+    """``setpriv --pdeathsig KILL --`` (util-linux): the runner dies with the grader from its first instruction.
+
+    (A ``preexec_fn`` would do the same, but a forked child of a threaded grader can hang before
+    its ``exec``; the runner sets the signal itself too, for machines without ``setpriv``.)
+    """
+    tool = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    return [tool, "--pdeathsig", "KILL", "--"] if tool else []
 
 
 def _main() -> int:
-    spec = json.loads(sys.stdin.buffer.read().decode())
+    _die_with_parent(int(os.environ.get("EFFCOURSE_GRADER_PID", os.getppid())))
     try:
+        spec = json.loads(sys.stdin.buffer.read().decode())
+        cap = int(spec["limits"].get("runner_memory_bytes", 4 * 1024**3))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # the runner's own cap; the kernel sets its own
         payload = _inside(spec)
-    except Exception as exc:
+    except BaseException as exc:  # the report must go out whatever happened
         import traceback
 
         payload = {
@@ -645,8 +982,7 @@ def _main() -> int:
             "exports": "",
             "error": f"the sandbox failed: {type(exc).__name__}: {exc}",
         }
-    sys.stdout.buffer.write(RESULT_MARK + json.dumps(payload).encode())
-    sys.stdout.flush()
+    _write_report(payload)
     return 0
 
 

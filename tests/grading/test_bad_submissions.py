@@ -537,7 +537,7 @@ def test_messages_for_unreadable_submissions(batch):
     msgs = {s: " ".join(_grade(report, s).problems) for s in STRUCTURAL}
     assert "not valid JSON" in msgs["malformed_json"]
     assert "is empty" in msgs["empty_file"]
-    assert "MB limit" in msgs["huge_file"]
+    assert "MiB limit" in msgs["huge_file"]
     assert "nbformat 3" in msgs["nbformat3"]
     assert "was not submitted" in msgs["missing"]
     assert "instead" in msgs["misnamed"] and "01_basics (1).ipynb" in msgs["misnamed"]

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import fixture_course as fc
 
 from effcourse import cli
-from effcourse.grading import grader
+from effcourse.grading import grader, sandbox
 
-NO_SANDBOX = (False, "`unshare` (util-linux) is not installed")
+NO_SANDBOX = (False, f"bubblewrap (`bwrap`) is not installed; {sandbox.FIX_NO_SANDBOX}")
 
 
 @pytest.fixture()
@@ -41,8 +41,8 @@ def course_without_sandbox(tmp_path, monkeypatch):
 def test_grade_refuses_without_the_sandbox_and_says_what_to_do(course_without_sandbox, capsys):
     assert cli.main(["grade", fc.ASSIGNMENT]) == 1
     err = capsys.readouterr().err
-    assert "sandbox is unavailable" in err and "unshare" in err
-    assert "as root" in err and "--allow-unsandboxed" in err
+    assert "sandbox is unavailable" in err and "apt-get install bubblewrap" in err
+    assert "docker run" in err and "--allow-unsandboxed" in err  # the fix names a container, with the command
     assert not (course_without_sandbox / ".grading" / "gradebook.db").exists()  # nothing was touched
 
 
