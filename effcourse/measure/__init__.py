@@ -44,6 +44,9 @@ __all__ = [
     "unique_weights",
     "Latency",
     "latency",
+    "LatencyComparison",
+    "compare_latency",
+    "compare_accuracy",
     "tflite_predict",
     "tflite_accuracy",
     "interpreter",
@@ -65,6 +68,8 @@ from effcourse.measure.counting import (
 )
 from effcourse.measure.running import (
     Latency,
+    LatencyComparison,
+    compare_latency,
     interpreter,
     latency,
     tflite_accuracy,
@@ -77,3 +82,4 @@ from effcourse.measure.sizes import (
     sparsity_by_layer,
     unique_weights,
 )
+from effcourse.measure.stats import compare_accuracy
