@@ -20,9 +20,11 @@ Example:
     >>> tflite.io_details(tflite_model)["input"]["dtype"]   # doctest: +SKIP
     'int8'
 
-The converter path is ``TFLiteConverter.from_concrete_functions`` with a batch-1 signature:
-``from_keras_model`` fails with Keras 2 (``tf_keras``) models in TensorFlow 2.21, and a fixed
-batch of one is what a phone or a microcontroller runs. Models are interpreted with LiteRT
+The converter path is ``TFLiteConverter.from_concrete_functions`` with a batch-1 signature,
+because a fixed batch of one is what a phone or a microcontroller runs (TFLite Micro needs fixed
+shapes). ``from_keras_model`` works too with Keras 2 (``tf_keras`` 2.21) models, plain and
+tfmot-wrapped, but leaves the batch dimension open (``shape_signature`` -1); it fails only when
+the model has no known input shape (a subclassed model never called). Models are interpreted with LiteRT
 (``ai_edge_litert``), the successor of ``tf.lite.Interpreter``.
 
 Taught in: chapters/ch02_compression/02_quantizing_a_model
