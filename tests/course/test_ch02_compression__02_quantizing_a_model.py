@@ -151,3 +151,7 @@ def test_latency_reading_of_the_prose(figures):
         assert figures[f"{n}_xnnpack_latency_ms"] < figures[f"{n}_builtin_latency_ms"], n
     xnn = {n: figures[f"{n}_xnnpack_latency_ms"] for n in ("float", "dynamic", "int8")}
     assert xnn["dynamic"] <= xnn["float"] < xnn["int8"], xnn
+    # round by round (each round times every variant): dynamic beats float32 in most rounds, int8 in few
+    rounds, faster = figures["latency_rounds"], figures["rounds_faster_than_float"]
+    assert rounds >= 3
+    assert faster["dynamic"] > rounds / 2 and faster["int8"] < rounds / 2, (rounds, faster)
