@@ -9,6 +9,8 @@ Every efficiency claim in the course is a number one of these functions computed
     measure.gzipped_size(tflite_model)     # bytes after gzip: what zeros and few unique values save
     measure.latency(tflite_model, x[:1])   # median and spread over repeated runs
     measure.tflite_accuracy(tflite_model, x_test, y_test)
+    measure.compare_latency({"float": float_model, "int8": int8_model}, x[:1])  # interleaved rounds, spread
+    measure.compare_accuracy(y_test, pred_a, pred_b)   # paired: McNemar's exact test on the disagreements
 
 Counting conventions (the same in every chapter):
 
