@@ -21,7 +21,8 @@ Example:
     'int8'
 
 The converter path is ``TFLiteConverter.from_concrete_functions`` with a batch-1 signature,
-because a fixed batch of one is what a phone or a microcontroller runs.
+because a fixed batch of one is what a phone or a microcontroller runs (TFLite Micro needs fixed
+shapes).
 ``TFLiteConverter.from_keras_model`` also converts Keras 2 (``tf_keras`` 2.21) models: built
 Sequential, functional and subclassed models, tfmot quantization-aware ones and multi-output
 ones, in float and int8 (tried in TensorFlow 2.21; ``tests/effcourse/test_tflite_models.py``

@@ -9,6 +9,8 @@ Every efficiency claim in the course is a number one of these functions computed
     measure.gzipped_size(tflite_model)     # bytes after gzip: what zeros and few unique values save
     measure.latency(tflite_model, x[:1])   # median and spread over repeated runs
     measure.tflite_accuracy(tflite_model, x_test, y_test)
+    measure.compare_latency({"float": float_model, "int8": int8_model}, x[:1])  # interleaved rounds, spread
+    measure.compare_accuracy(y_test, pred_a, pred_b)   # paired: McNemar's exact test on the disagreements
 
 Counting conventions (the same in every chapter):
 
@@ -51,6 +53,9 @@ __all__ = [
     "unique_weights",
     "Latency",
     "latency",
+    "LatencyComparison",
+    "compare_latency",
+    "compare_accuracy",
     "tflite_predict",
     "tflite_accuracy",
     "interpreter",
@@ -75,6 +80,8 @@ from effcourse.measure.counting import (
 )
 from effcourse.measure.running import (
     Latency,
+    LatencyComparison,
+    compare_latency,
     interpreter,
     latency,
     tflite_accuracy,
@@ -87,3 +94,4 @@ from effcourse.measure.sizes import (
     sparsity_by_layer,
     unique_weights,
 )
+from effcourse.measure.stats import compare_accuracy

@@ -383,3 +383,122 @@ def _tflite_runner(interp: Any, x: np.ndarray) -> Callable[[], Any]:
         return interp.get_tensor(index_out)
 
     return run
+
+
+# --------------------------------------------------------------------------------------------
+# Interleaved latency: several variants, measured round by round
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatencyComparison:
+    """Interleaved timings of one variant: the median of each round and their spread, in ms.
+
+    ``median_ms`` is the median over rounds of the per-round medians; ``low_ms``/``high_ms``
+    are the smallest and largest round medians (the spread a reader should compare against).
+
+    Example:
+        >>> print(LatencyComparison(1.2, 1.1, 1.4, (1.1, 1.2, 1.4), 50))
+        1.20 ms (rounds 1.10-1.40, 3 rounds x 50)
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+
+    median_ms: float
+    low_ms: float
+    high_ms: float
+    round_medians_ms: tuple[float, ...]
+    repeats: int
+
+    @property
+    def spread_ms(self) -> float:
+        """``high_ms - low_ms``: differences smaller than this are noise."""
+        return self.high_ms - self.low_ms
+
+    def __str__(self) -> str:
+        return (
+            f"{_ms(self.median_ms)} ms (rounds {_ms(self.low_ms)}-{_ms(self.high_ms)}, "
+            f"{len(self.round_medians_ms)} rounds x {self.repeats})"
+        )
+
+
+def compare_latency(
+    targets: dict[str, Any], x: Any, *, rounds: int = 5, repeats: int = 20, warmup: int = 5, seed: int = 0
+) -> dict[str, LatencyComparison]:
+    """Time several models on the same input in interleaved rounds.
+
+    Timing one model after the other lets a load spike (another process, a frequency change)
+    land on one model only and be read as a property of that model. Here every round times
+    every variant (``repeats`` runs each, in a shuffled order per round), so a spike hits all
+    variants alike or shows as a spread between rounds. Each variant is prepared as in
+    :func:`latency` (Keras model in a ``tf.function``; TFLite via ``set_tensor`` + ``invoke``
+    + ``get_tensor``, with float inputs quantized outside the timing) and warmed up first.
+
+    Example:
+        >>> times = compare_latency({"float": float_model, "int8": int8_model}, x_test[:1])  # doctest: +SKIP
+        >>> print(times["int8"])                                                              # doctest: +SKIP
+        0.05 ms (rounds 0.048-0.061, 5 rounds x 20)
+
+    Args:
+        targets: name -> Keras model, TFLite bytes, ``.tflite`` path or Interpreter.
+        x: one batch of inputs (batch first), the same for every variant.
+        rounds: interleaved rounds (at least 3, so a spread exists).
+        repeats: timed runs of each variant per round.
+        warmup: untimed runs of each variant before the first round.
+        seed: seed of the per-round shuffling of the order.
+
+    Returns:
+        name -> :class:`LatencyComparison` (median of the round medians and their range, ms),
+        in the order of ``targets``.
+
+    Raises:
+        ValueError: ``targets`` is empty, bad ``rounds``/``repeats``/``warmup``, or ``x`` does
+            not fit a model.
+        TypeError: a target is not a Keras model, TFLite bytes/path or interpreter.
+
+    Taught in: chapters/ch02_compression/02_quantizing_a_model
+    """
+    if not isinstance(targets, dict) or not targets:
+        raise ValueError("targets must be a non-empty dict name -> model")
+    for name, value, low in (("rounds", rounds, 3), ("repeats", repeats, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must be a batch with at least one example, got shape {x.shape}")
+    runners: dict[str, Callable[[], Any]] = {}
+    for name, target in targets.items():
+        if _is_keras_model(target):
+            runners[name] = _keras_runner(target, x)
+        elif _is_interpreter(target) or isinstance(target, (bytes, bytearray, memoryview, str, os.PathLike)):
+            runners[name] = _tflite_runner(interpreter(target), x)
+        else:
+            raise TypeError(
+                f"compare_latency: {name!r} is a {type(target).__name__}; give Keras models, TFLite "
+                f"bytes, .tflite paths or ai_edge_litert Interpreters"
+            )
+    for run in runners.values():
+        for _ in range(int(warmup)):
+            run()
+    names = list(runners)
+    rng = np.random.default_rng(seed)
+    medians = {name: [] for name in names}
+    times = np.empty(int(repeats), dtype=np.float64)
+    for _ in range(int(rounds)):
+        for i in rng.permutation(len(names)):
+            run = runners[names[i]]
+            for r in range(int(repeats)):
+                start = time.perf_counter_ns()
+                run()
+                times[r] = (time.perf_counter_ns() - start) / 1e6
+            medians[names[i]].append(float(np.median(times)))
+    return {
+        name: LatencyComparison(
+            median_ms=float(np.median(medians[name])),
+            low_ms=float(min(medians[name])),
+            high_ms=float(max(medians[name])),
+            round_medians_ms=tuple(medians[name]),
+            repeats=int(repeats),
+        )
+        for name in names
+    }

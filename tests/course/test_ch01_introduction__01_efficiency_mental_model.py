@@ -131,3 +131,29 @@ def test_less_data_costs_accuracy_with_diminishing_returns(results):
     assert acc[0] <= acc[-1] - 0.05, f"the smallest share should clearly lose accuracy: {acc}"
     assert acc[1] < acc[-1], f"less data should give lower accuracy: {acc}"
     assert acc[1] - acc[0] > acc[-1] - acc[-2], f"returns should diminish: {acc}"
+
+
+def test_latency_is_interleaved_and_recorded_with_its_spread(results):
+    assert value(results, "latency_rounds") >= 3
+    for m in MODELS:
+        low, median, high = (value(results, f"{m}_latency_{k}") for k in ("low_ms", "ms", "high_ms"))
+        assert 0 < low <= median <= high, f"{m}: round medians {low}..{high}, median {median}"
+
+
+def test_cnn_and_wide_mlp_do_not_differ_significantly(results):
+    # the prose: "no significant difference" (McNemar's exact test; bootstrap interval over originals contains 0)
+    assert value(results, "cnn_vs_wide_mlp_p_value") > 0.05
+    assert value(results, "cnn_vs_wide_mlp_discordant") > 0
+    # quoted in the prose: p = 0.20, 1.3 points ahead, 104 disagreements
+    assert value(results, "cnn_vs_wide_mlp_p_value") == pytest.approx(0.20, abs=0.1)
+    assert value(results, "cnn_vs_wide_mlp_difference") == pytest.approx(0.013, abs=0.01)
+    assert value(results, "cnn_vs_wide_mlp_difference") == pytest.approx(
+        value(results, "cnn_accuracy") - value(results, "wide_mlp_accuracy"), abs=1e-6
+    )
+    if "cnn_vs_wide_mlp_bootstrap_ci" in results:
+        low, high = results["cnn_vs_wide_mlp_bootstrap_ci"]
+        assert low <= 0 <= high, f"the prose says the bootstrap interval contains 0: {low}..{high}"
+
+
+def test_the_full_data_run_is_the_section_4_mlp(results):
+    assert value(results, "mlp_accuracy_by_data_fraction")[-1] == pytest.approx(value(results, "mlp_accuracy"))

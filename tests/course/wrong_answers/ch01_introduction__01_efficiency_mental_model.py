@@ -529,3 +529,21 @@ def pareto_optimal(table: pd.DataFrame, cost: str = "size", quality: str = "accu
     return [name for _, name in sorted(front, key=lambda pair: pair[0])]''',
     ),
 ]
+
+# counts as floats: `/` where `//` was meant, or a float factor; the right numbers of the wrong type
+# (NumPy integers such as np.int64 are accepted, floats are not: checked in-process, see the module docstring)
+MORE_WRONG_ANSWERS.append(
+    dict(
+        cell="dense_layer",
+        loses=["dense_layer__test"],
+        source='''\
+def dense_params(units_in: int, units_out: int, use_bias: bool = True) -> int:
+    """The number of parameters of a Dense layer."""
+    return units_in * units_out + (units_out if use_bias else 0)
+
+
+def dense_flops(units_in: int, units_out: int) -> int:
+    """The FLOPs of a Dense layer for one example."""
+    return 2.0 * units_in * units_out''',
+    )
+)
