@@ -386,6 +386,7 @@ def run_reference(
     limits: Limits | None = None,
     sandbox: bool = True,
     cut: bool = True,
+    package_dir: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Run the solution notebook ``stem`` (hidden tests included) the way submissions are run.
 
@@ -417,6 +418,7 @@ def run_reference(
         limits=limits or Limits(),
         course_root=course.root,
         sandbox=sandbox,
+        package_dir=package_dir,
     )
 
 
@@ -438,6 +440,7 @@ class RunTask:
     course_root: str
     sandbox: bool
     upto_last_graded: bool
+    package_dir: str | None = None  # the effcourse the kernel imports; None: the worker's sealed build
 
 
 class WorkerError(RuntimeError):
@@ -469,6 +472,7 @@ def run_task(task: RunTask) -> RunResult:
         course_root=task.course_root,
         sandbox=task.sandbox,
         upto_last_graded=task.upto_last_graded,
+        package_dir=task.package_dir,
     )
 
 
@@ -630,6 +634,7 @@ def grade_assignment(
     executor: Executor | None = None,
     dask_scheduler: str | None = None,
     max_attempts: int = 3,
+    package_dir: str | os.PathLike[str] | None = None,
 ) -> BatchReport:
     """Safely autograde every submission of ``assignment`` (see the module docstring).
 
@@ -666,6 +671,9 @@ def grade_assignment(
             ``EFFCOURSE_DASK_SCHEDULER`` environment variable); its workers need the course
             environment and the sandbox (see INSTRUCTORS.md).
         max_attempts: tries per notebook when its worker is lost.
+        package_dir: the ``effcourse`` package folder the kernels import (default: the sealed build
+            of the installed package, made on each worker: :func:`effcourse.sealed.cached_build`);
+            the folder must exist on every worker.
 
     Returns:
         A :class:`BatchReport`; ``report.failed`` names the students that could not be graded
@@ -736,6 +744,7 @@ def grade_assignment(
             report,
             log,
             max_attempts,
+            str(package_dir) if package_dir else None,
         )
     finally:
         workers.close()
@@ -768,8 +777,10 @@ def _grade_batch(
     report: BatchReport,
     log: Callable[[str], None],
     max_attempts: int,
+    package_dir: str | None = None,
 ) -> None:
     common = {
+        "package_dir": package_dir,
         "assignment": assignment,
         "seed": seed,
         "limits": limits,

@@ -244,6 +244,7 @@ def run_notebook(
     sandbox: bool = True,
     extra_env: dict[str, str] | None = None,
     upto_last_graded: bool = False,
+    package_dir: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Execute ``nb`` in a sandbox and return what it reported; never raises for what the notebook does.
 
@@ -277,7 +278,7 @@ def run_notebook(
         ok, why = sandbox_available()
         if not ok:
             return RunResult(False, message=f"cannot sandbox: {why}")
-    package = kernel_package_dir()  # issue 7: the sealed build
+    package = Path(package_dir) if package_dir else kernel_package_dir()  # issue 7: the sealed build
     extra_env = {**(extra_env or {})}
     if not sandbox:  # issue 7: the plain path imports the sealed build first
         extra_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package.parent), extra_env.get("PYTHONPATH")]))

@@ -424,9 +424,10 @@ def batch(tmp_path_factory, packages):
         gb.update_or_create_assignment("hw0")
         gb.update_or_create_student("bystander")
     before = tree_hash(course / ".grading" / "submitted")
-    with pytest.MonkeyPatch.context() as mp:  # the kernels see the sealed copy with the fixture's reference
-        mp.setattr(sandbox, "kernel_package_dir", lambda: packages[1])
-        report = grader.grade_assignment(fc.ASSIGNMENT, course_root=course, limits=LIMITS, log=lambda s: None)
+    # the kernels (on every worker) see the sealed copy holding the fixture's reference
+    report = grader.grade_assignment(
+        fc.ASSIGNMENT, course_root=course, limits=LIMITS, log=lambda s: None, package_dir=packages[1]
+    )
     after = tree_hash(course / ".grading" / "submitted")
     return course, table, report, before, after
 

@@ -115,7 +115,12 @@ def three_paths(tmp_path_factory):
             verdicts["button"][case] = {gid: src not in failed for gid, src in visible.items()}
             notes[case].append(f"button: {answer['value']}")
         report = grader.grade_assignment(
-            fc.ASSIGNMENT, course_root=course, sandbox=False, limits=corpus.LIMITS, log=lambda s: None
+            fc.ASSIGNMENT,
+            course_root=course,
+            sandbox=False,
+            limits=corpus.LIMITS,
+            log=lambda s: None,
+            package_dir=sealed_pkg,
         )
     for g in report.grades:
         verdicts["grade"][g.student] = {c.grade_id: c.score == c.points for c in g.cells}
