@@ -375,10 +375,10 @@ class _CappedReader:
         self.buf = bytearray()
         self.overflow = False
         self.limit, self.tail_n = limit, tail
-        self.thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
         self.thread.start()
 
-    def _run(self, stream: Any) -> None:
+    def _drain(self, stream: Any) -> None:
         try:
             while chunk := stream.read1(1 << 20):
                 if self.tail_n:
