@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # nbgrader runs `alembic` (and we run jupyter tools) from PATH: put the venv first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.effcourse-installed
-ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
+ASSIGNMENTS := $(notdir $(wildcard solutions/ch* solutions/projects_*))
 
 .PHONY: help setup lab test test-fast chapters results validate grade clean-venv
 
