@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 # nbgrader runs `alembic` (and we run jupyter tools) from PATH: put the venv first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.effcourse-installed
-ASSIGNMENTS := $(notdir $(wildcard solutions/ch*))
+ASSIGNMENTS := $(notdir $(wildcard solutions/ch* solutions/projects_*))
 
 .PHONY: help setup lab test test-fast chapters results release validate grade clean-venv lock
 

@@ -1,4 +1,4 @@
-"""Deploying models: TensorFlow Lite / LiteRT conversion and interpretation, and (later) TFLM.
+"""Deploying models: TensorFlow Lite / LiteRT (``tflite``), TensorFlow Lite Micro (``tfmicro``), ``distribute``.
 
 Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on first use (TFLM
 and ``tf.distribute`` helpers join when they are written)::
