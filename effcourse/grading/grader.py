@@ -278,8 +278,11 @@ def register_assignment(course: Course, assignment: str, sources: dict[str, nbfo
 
 
 # ----------------------------------------------------------------------------- feedback
-def redact(text: str, hidden: list[str]) -> str:
+def redact(text: str, hidden: list[str], public: list[str] | tuple[str, ...] = ()) -> str:
     """Remove any line of ``text`` that shows a line of the hidden tests (or their markers).
+
+    A line that is itself a line of the released notebook (``public``: the learner has it, e.g. a
+    visible test line that the hidden tests happen to repeat) is kept.
 
     Line by line only: a submission that *encodes* the hidden source it read in its kernel (the
     kernel executes the hidden tests, so it can) into an error message is not caught; see
@@ -290,10 +293,13 @@ def redact(text: str, hidden: list[str]) -> str:
         'ok\\n[hidden test]'
     """
     blob = "\n".join(hidden)
+    released = {p.strip() for p in public if p.strip()}
     out = []
     for line in text.splitlines():
         s = line.strip()
-        if "HIDDEN TESTS" in line or any(h in line for h in hidden) or (len(s) >= 8 and s in blob):
+        if s in released and "HIDDEN TESTS" not in line:
+            out.append(line)
+        elif "HIDDEN TESTS" in line or any(h in line for h in hidden) or (len(s) >= 8 and s in blob):
             out.append("[hidden test]")
         else:
             out.append(line)
@@ -307,16 +313,17 @@ def feedback_html(
     visible = {
         nbs.grade_id(c): nbs.visible_source(c.source) for c in (release.cells if release else []) if nbs.grade_id(c)
     }
+    public = [line for c in (release.cells if release else []) for line in c.source.splitlines()]
     rows = []
     for c in grade.cells:
         score = "needs manual grading" if c.score is None else f"{c.score:g} / {c.points:g}"
-        test = html.escape(redact(visible.get(c.grade_id, ""), hidden))
-        msg = html.escape(redact(c.message, hidden))
+        test = html.escape(visible.get(c.grade_id, ""))  # from the release: the learner has it already
+        msg = html.escape(redact(c.message, hidden, public))
         rows.append(
             f"<h3>{html.escape(c.grade_id)}: {score}</h3>\n<p>{html.escape(c.status)}</p>\n"
             f"<pre>{msg}</pre>\n<details><summary>visible test</summary><pre>{test}</pre></details>"
         )
-    problems = "".join(f"<li>{html.escape(redact(p, hidden))}</li>" for p in grade.problems)
+    problems = "".join(f"<li>{html.escape(redact(p, hidden, public))}</li>" for p in grade.problems)
     return (
         f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(assignment)}/"
         f"{html.escape(grade.notebook)}</title></head><body>\n<h1>{html.escape(assignment)} / "
