@@ -28,6 +28,9 @@ def int8_dense(x_q, w_q, bias, input_scale, input_zero_point, weight_scales, out
     return np.clip(out, low, 127).astype(np.int8)
 '''
 
+_ACC = """    acc = (np.asarray(x_q, dtype=np.int64) - int(input_zero_point)) @ np.asarray(w_q, dtype=np.int64).T
+    acc = acc + np.round(np.asarray(bias, dtype=np.float64) / (input_scale * s_w)).astype(np.int64)"""
+
 _FAKE_QUANT = '''
 def fake_quant(x, scale, zero_point, q_min=-128, q_max=127):
     """Fake quantization with a straight-through gradient."""
@@ -99,5 +102,80 @@ WRONG_ANSWERS = [
         cell="fake_quant",
         source=_FAKE_QUANT.format(grad="            return dy").strip("\n"),
         loses=["fake_quant_gradient__test"],
+    ),
+    # Python's round() (and np.round) round halves to even; TFLite rounds the mantissa half away from zero
+    dict(
+        cell="quantize_multiplier",
+        source="""
+def quantize_multiplier(real_multiplier):
+    if real_multiplier == 0:
+        return 0, 0
+    mantissa, shift = math.frexp(real_multiplier)
+    m0 = round(mantissa * 2**31)
+    if m0 == 2**31:
+        m0, shift = m0 // 2, shift + 1
+    return m0, shift
+""".strip("\n"),
+        loses=["quantize_multiplier__test"],
+    ),
+    # the C++ steps in float64: (a * m0 + nudge) / 2**31 loses the low bits of a 62-bit product
+    dict(
+        cell="requantize",
+        source=(
+            _REQUANTIZE_HEAD
+            + """    if single_rounding:
+        return np.floor(acc * (m0 * 2.0 ** (shift - 31)) + 0.5).astype(np.int64)
+    a = acc * 2 ** np.maximum(shift, 0)
+    ab = a * m0
+    num = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.trunc(num / 2.0**31).astype(np.int64)
+    e = np.maximum(-shift, 0)
+    mask = (np.int64(1) << e) - 1
+    return (high >> e) + ((high & mask) > (mask >> 1) + (high < 0))
+"""
+        ).strip("\n"),
+        loses=["requantize__test"],
+    ),
+    # the bias truncated toward zero instead of rounded
+    dict(
+        cell="int8_dense",
+        source=_INT8_DENSE.format(
+            acc="""    acc = (np.asarray(x_q, dtype=np.int64) - int(input_zero_point)) @ np.asarray(w_q, dtype=np.int64).T
+    acc = acc + (np.asarray(bias, dtype=np.float64) / (input_scale * s_w)).astype(np.int64)"""
+        ).strip("\n"),
+        loses=["int8_dense__test"],
+    ),
+    # no clamp to [-128, 127] (only the ReLU's lower bound): codes out of range wrap around in int8
+    dict(
+        cell="int8_dense",
+        source=_INT8_DENSE.format(acc=_ACC)
+        .replace("return np.clip(out, low, 127).astype(np.int8)", "return np.maximum(out, low).astype(np.int8)")
+        .strip("\n"),
+        loses=["int8_dense__test"],
+    ),
+    # per-channel only: a single (per-tensor) weight scale is not handled
+    dict(
+        cell="int8_dense",
+        source=_INT8_DENSE.format(acc=_ACC).replace("for s in s_w]", "for s in weight_scales]").strip("\n"),
+        loses=["int8_dense__test"],
+    ),
+    # the multiplier applied in floating point (rounded half up), not with quantize_multiplier and requantize
+    dict(
+        cell="int8_dense",
+        source=_INT8_DENSE.format(acc=_ACC)
+        .replace(
+            "out = requantize(acc, m0, shift, single_rounding=single_rounding)",
+            "out = np.floor(acc * (input_scale * s_w / output_scale) + 0.5).astype(np.int64)",
+        )
+        .strip("\n"),
+        loses=["int8_dense__test"],
+    ),
+    # the forward pass forgets to round: values are clipped but stay off the grid
+    dict(
+        cell="fake_quant",
+        source=_FAKE_QUANT.format(grad="            return dy * tf.cast(inside, dy.dtype)")
+        .replace("tf.round(x / scale)", "(x / scale)")
+        .strip("\n"),
+        loses=["fake_quant__test"],
     ),
 ]
