@@ -72,3 +72,119 @@ WRONG_ANSWERS = [
         loses=["cutout__test"],
     ),
 ]
+
+
+# Checked with `effcourse validate` on a copy of the solution notebook (each loses exactly its cell);
+# kept for a longer run: WRONG_ANSWERS + MORE_WRONG_ANSWERS.
+MORE_WRONG_ANSWERS = [
+    # every example mixed with itself (no permutation): the images and labels come back unchanged
+    dict(
+        cell="mixup",
+        source="""
+def mixup(x, y, alpha, seed):
+    rng = np.random.default_rng(seed)
+    lam = rng.beta(alpha, alpha, size=len(x))
+    lx = lam.reshape(-1, 1, 1, 1)
+    return (lx * x + (1 - lx) * x).astype(np.float32), (lam[:, None] * y + (1 - lam[:, None]) * y).astype(np.float32)
+""",
+        loses=["mixup__test"],
+    ),
+    # mixes into the caller's arrays with *= and +=
+    dict(
+        cell="mixup",
+        source="""
+def mixup(x, y, alpha, seed):
+    rng = np.random.default_rng(seed)
+    lam = rng.beta(alpha, alpha, size=len(x))
+    perm = rng.permutation(len(x))
+    lx = lam.reshape(-1, 1, 1, 1)
+    xp, yp = x[perm], y[perm]
+    x *= lx; x += (1 - lx) * xp
+    y *= lam[:, None]; y += (1 - lam[:, None]) * yp
+    return x, y
+""",
+        loses=["mixup__test"],
+    ),
+    # the labels get the partner's weight: lam on y[perm], 1 - lam on y
+    dict(
+        cell="mixup",
+        source="""
+def mixup(x, y, alpha, seed):
+    rng = np.random.default_rng(seed)
+    lam = rng.beta(alpha, alpha, size=len(x))
+    perm = rng.permutation(len(x))
+    lx = lam.reshape(-1, 1, 1, 1)
+    return (lx * x + (1 - lx) * x[perm]).astype(np.float32), ((1 - lam[:, None]) * y + lam[:, None] * y[perm]).astype(np.float32)
+""",
+        loses=["mixup__test"],
+    ),
+    # the square is always set to 0.0, whatever fill is
+    dict(
+        cell="cutout",
+        source="""
+def cutout(x, size, seed, fill=0.0):
+    out = x.copy()
+    rng = np.random.default_rng(seed)
+    n, height, width = x.shape[:3]
+    cy = rng.integers(0, height, size=n)
+    cx = rng.integers(0, width, size=n)
+    for i in range(n):
+        top, left = max(cy[i] - size // 2, 0), max(cx[i] - size // 2, 0)
+        bottom, right = min(cy[i] - size // 2 + size, height), min(cx[i] - size // 2 + size, width)
+        out[i, top:bottom, left:right, :] = 0.0
+    return out
+""",
+        loses=["cutout__test"],
+    ),
+    # only the first channel of the square is blanked
+    dict(
+        cell="cutout",
+        source="""
+def cutout(x, size, seed, fill=0.0):
+    out = x.copy()
+    rng = np.random.default_rng(seed)
+    n, height, width = x.shape[:3]
+    cy = rng.integers(0, height, size=n)
+    cx = rng.integers(0, width, size=n)
+    for i in range(n):
+        top, left = max(cy[i] - size // 2, 0), max(cx[i] - size // 2, 0)
+        bottom, right = min(cy[i] - size // 2 + size, height), min(cx[i] - size // 2 + size, width)
+        out[i, top:bottom, left:right, 0] = fill
+    return out
+""",
+        loses=["cutout__test"],
+    ),
+    # the centre row drawn from 0..W-1 and the column from 0..H-1 (wrong on non-square images)
+    dict(
+        cell="cutout",
+        source="""
+def cutout(x, size, seed, fill=0.0):
+    out = x.copy()
+    rng = np.random.default_rng(seed)
+    n, height, width = x.shape[:3]
+    cy = rng.integers(0, width, size=n)
+    cx = rng.integers(0, height, size=n)
+    for i in range(n):
+        top, left = max(cy[i] - size // 2, 0), max(cx[i] - size // 2, 0)
+        bottom, right = min(cy[i] - size // 2 + size, height), min(cx[i] - size // 2 + size, width)
+        out[i, top:bottom, left:right, :] = fill
+    return out
+""",
+        loses=["cutout__test"],
+    ),
+    # one square at the same place for the whole batch
+    dict(
+        cell="cutout",
+        source="""
+def cutout(x, size, seed, fill=0.0):
+    out = x.copy()
+    rng = np.random.default_rng(seed)
+    n, height, width = x.shape[:3]
+    cy, cx = rng.integers(0, height), rng.integers(0, width)
+    top, left = max(cy - size // 2, 0), max(cx - size // 2, 0)
+    out[:, top:cy - size // 2 + size, left:cx - size // 2 + size, :] = fill
+    return out
+""",
+        loses=["cutout__test"],
+    ),
+]

@@ -158,3 +158,136 @@ def random_deletion(words, p, seed):
         loses=["eda_order__test"],
     ),
 ]
+
+
+# Checked with `effcourse validate` on a copy of the solution notebook (each loses exactly its cell);
+# kept for a longer run: WRONG_ANSWERS + MORE_WRONG_ANSWERS.
+MORE_WRONG_ANSWERS = [
+    # n = int(alpha * len(words)) without EDA's max(1, ...): short sentences are never edited
+    dict(
+        cell="eda_synonyms",
+        source="""
+def synonym_replacement(words, synonyms, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    positions = [i for i, word in enumerate(out) if synonyms.get(word)]
+    n = int(alpha * len(out))
+    for i in rng.permutation(positions)[:n]:
+        options = synonyms[out[i]]
+        out[i] = options[rng.integers(len(options))]
+    return out
+
+
+
+def random_insertion(words, synonyms, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    candidates = [word for word in words if synonyms.get(word)]
+    if not candidates:
+        return out
+    for _ in range(max(1, int(alpha * len(words)))):
+        options = synonyms[candidates[rng.integers(len(candidates))]]
+        out.insert(rng.integers(len(out) + 1), options[rng.integers(len(options))])
+    return out
+""",
+        loses=["eda_synonyms__test"],
+    ),
+    # random insertion inserts a copy of a word of the list, not one of its synonyms
+    dict(
+        cell="eda_synonyms",
+        source="""
+def synonym_replacement(words, synonyms, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    positions = [i for i, word in enumerate(out) if synonyms.get(word)]
+    n = max(1, int(alpha * len(out)))
+    for i in rng.permutation(positions)[:n]:
+        options = synonyms[out[i]]
+        out[i] = options[rng.integers(len(options))]
+    return out
+
+
+
+def random_insertion(words, synonyms, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    candidates = [word for word in words if synonyms.get(word)]
+    if not candidates:
+        return out
+    for _ in range(max(1, int(alpha * len(words)))):
+        options = synonyms[candidates[rng.integers(len(candidates))]]
+        out.insert(rng.integers(len(out) + 1), words[rng.integers(len(words))])
+    return out
+""",
+        loses=["eda_synonyms__test"],
+    ),
+    # the two positions of a swap drawn independently: sometimes a word is swapped with itself
+    dict(
+        cell="eda_order",
+        source="""
+def random_swap(words, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    if len(out) < 2:
+        return out
+    for _ in range(max(1, int(alpha * len(out)))):
+        i, j = rng.integers(len(out)), rng.integers(len(out))
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def random_deletion(words, p, seed):
+    rng = np.random.default_rng(seed)
+    keep = rng.random(len(words)) >= p
+    out = [word for word, k in zip(words, keep) if k]
+    return out if out else [words[rng.integers(len(words))]]
+""",
+        loses=["eda_order__test"],
+    ),
+    # when every word is deleted, always keep the first one (not a random one)
+    dict(
+        cell="eda_order",
+        source="""
+def random_swap(words, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    if len(out) < 2:
+        return out
+    for _ in range(max(1, int(alpha * len(out)))):
+        i, j = rng.choice(len(out), size=2, replace=False)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def random_deletion(words, p, seed):
+    rng = np.random.default_rng(seed)
+    keep = rng.random(len(words)) >= p
+    out = [word for word, k in zip(words, keep) if k]
+    return out if out else [words[0]]
+""",
+        loses=["eda_order__test"],
+    ),
+    # deletes exactly int(p * len(words)) words: short sentences never lose a word with p=0.1
+    dict(
+        cell="eda_order",
+        source="""
+def random_swap(words, alpha, seed):
+    out = list(words)
+    rng = np.random.default_rng(seed)
+    if len(out) < 2:
+        return out
+    for _ in range(max(1, int(alpha * len(out)))):
+        i, j = rng.choice(len(out), size=2, replace=False)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def random_deletion(words, p, seed):
+    rng = np.random.default_rng(seed)
+    keep = np.ones(len(words), bool); keep[rng.permutation(len(words))[:int(p * len(words))]] = False
+    out = [word for word, k in zip(words, keep) if k]
+    return out if out else [words[rng.integers(len(words))]]
+""",
+        loses=["eda_order__test"],
+    ),
+]
