@@ -126,7 +126,7 @@ class CourseRuns:
             if not self.sandboxed:
                 self._solutions[name] = execute_solution(name, self.base / name.replace("/", "__"))
             else:
-                from effcourse.grading import grader
+                from effcourse.grading import grader, sandbox
 
                 assignment, stem = name.split("/")
                 run = grader.run_reference(
@@ -136,6 +136,9 @@ class CourseRuns:
                     seed=self.seed,
                     limits=self.limits(),
                     cut=False,  # the whole notebook: strict check and figures (the batch re-runs it cut)
+                    # the instructor's own run: the lesson uses the reference answers after the
+                    # exercises, so this run imports the real package, not the sealed build
+                    package_dir=sandbox.PACKAGE_DIR,
                 )
                 nb = run.notebook
                 errors = [f"the notebook did not run: {run.message}"] if not run.ok else []
