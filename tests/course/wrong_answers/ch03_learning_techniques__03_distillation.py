@@ -75,6 +75,72 @@ _ALL = [
     ),
 ]
 
+# More plausible mistakes, each checked to lose exactly its cells (see the module docstring).
+_ALL += [
+    # a cross-entropy with soft targets instead of the KL: the same gradient, but the value adds the
+    # teacher's entropy (nonzero when the student equals its teacher)
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    p = tf.nn.softmax(t / temperature, axis=-1)
+    soft = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=p, logits=s / temperature))
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+    # keras.losses.KLDivergence on probabilities: finite, but it clips them at 1e-7, so a student
+    # sure of a class its teacher doubts gets too small a loss
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    p = tf.nn.softmax(t / temperature, axis=-1)
+    q = tf.nn.softmax(s / temperature, axis=-1)
+    soft = keras.losses.KLDivergence()(p, q)
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+    # the hard term on the softened student logits
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    hard = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=s / temperature))
+    log_p = tf.nn.log_softmax(t / temperature, axis=-1)
+    log_q = tf.nn.log_softmax(s / temperature, axis=-1)
+    soft = tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - log_q), axis=-1))
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+    # softens only the teacher's logits
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    log_p = tf.nn.log_softmax(t / temperature, axis=-1)
+    log_q = tf.nn.log_softmax(s, axis=-1)
+    soft = tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - log_q), axis=-1))
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+    # sums the KL over the batch instead of averaging it
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    log_p = tf.nn.log_softmax(t / temperature, axis=-1)
+    log_q = tf.nn.log_softmax(s / temperature, axis=-1)
+    soft = tf.reduce_sum(tf.exp(log_p) * (log_p - log_q))
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+    # averages the KL over the classes too (reduce_mean everywhere)
+    dict(
+        cell="distillation_loss",
+        source=_loss("""\
+    log_p = tf.nn.log_softmax(t / temperature, axis=-1)
+    log_q = tf.nn.log_softmax(s / temperature, axis=-1)
+    soft = tf.reduce_mean(tf.exp(log_p) * (log_p - log_q))
+    return alpha * hard + (1.0 - alpha) * temperature**2 * soft"""),
+        loses=["distillation_loss__test"],
+    ),
+]
+
 # Until the grading cut runs only setup, answer and test cells, each graded wrong answer costs a full
 # notebook run (about a minute), so the suite grades three through the sandbox: no T**2, the KL the
 # wrong way round, and the unstable log(softmax). All five were checked in-process to lose exactly
