@@ -1,7 +1,9 @@
 """Plausible wrong answers for ch03_learning_techniques/03_distillation.
 
 Each entry replaces the answer cell ``distillation_loss``. The value mistakes (no T**2, softening
-one side only, the KL the wrong way round, alpha on the wrong term) lose the value test
+one side only, the KL the wrong way round, alpha on the wrong term, a soft-target cross-entropy
+instead of the KL, clipped probabilities, the hard term on softened logits, sums or means over
+the wrong axis) lose the value test
 ``distillation_loss__test`` and keep the stability test, whose checks (finite for huge logits; a
 student equal to its teacher at T = 1) they all pass. The unstable ``log(softmax(...))`` gives the
 right values for ordinary logits and loses only ``distillation_loss_stable__test``.
@@ -143,7 +145,7 @@ _ALL += [
 
 # Until the grading cut runs only setup, answer and test cells, each graded wrong answer costs a full
 # notebook run (about a minute), so the suite grades three through the sandbox: no T**2, the KL the
-# wrong way round, and the unstable log(softmax). All five were checked in-process to lose exactly
+# wrong way round, and the unstable log(softmax); the others are MORE_WRONG_ANSWERS. All eleven were checked in-process to lose exactly
 # their cells (solution cells + each answer + both test cells with their hidden blocks, 5 seeds).
 _GRADED = (0, 2, 4)
 WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
