@@ -102,3 +102,63 @@ def test_imitation_is_reported_as_it_went(results):
     assert results["student_imitation_accuracy"] < results["student_distilled_accuracy"]
     spread = {n: np.ptp(results[f"{n}_accuracies"]) for n in ("scratch", "imitation")}
     assert spread["imitation"] > spread["scratch"]
+
+
+_WRONG_ANSWER_PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("wa", sys.argv[1])
+wa = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(wa)
+nb = json.load(open(sys.argv[2]))
+cells = [(c["metadata"].get("nbgrader", {}).get("grade_id"), "".join(c["source"]), c["metadata"].get("tags") or [])
+         for c in nb["cells"] if c["cell_type"] == "code"]
+setup = [src for _, src, tags in cells if "setup" in tags]
+answer = dict((g, s) for g, s, _ in cells)["distillation_loss"]
+tests = [(g, s) for g, s, _ in cells if g and g.endswith("__test")]
+base = {}
+for src in setup:
+    exec(src, base)
+out = []
+for src, loses in [(answer, [])] + [(w["source"], w["loses"]) for w in wa.WRONG_ANSWERS + wa.MORE_WRONG_ANSWERS]:
+    ns = dict(base)
+    exec(src, ns)
+    lost = []
+    for gid, test in tests:
+        try:
+            exec(test, dict(ns))
+        except Exception:
+            lost.append(gid)
+    out.append([sorted(lost), sorted(loses)])
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_every_wrong_answer_loses_exactly_its_cells(tmp_path):
+    """All wrong answers (MORE_WRONG_ANSWERS too, which the sandboxed batch does not grade), in one
+    unsealed process: the solution's cells with each answer, visible and hidden tests."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    probe = tmp_path / "probe.py"
+    probe.write_text(_WRONG_ANSWER_PROBE)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(probe),
+            str(root / "tests/course/wrong_answers/ch03_learning_techniques__03_distillation.py"),
+            str(root / "solutions" / f"{NAME}.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout.split("RESULT", 1)[1])
+    assert results[0] == [[], []], "the solution's answer fails its own tests"
+    assert len(results) >= 12
+    for i, (lost, expected) in enumerate(results[1:]):
+        assert lost == expected, f"wrong answer {i}: loses {lost}, declared {expected}"
