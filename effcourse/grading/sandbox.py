@@ -489,15 +489,19 @@ def _bwrap_argv(bwrap: str, *, root: bool, binds: list[tuple[str, str]], scratch
         elif host.is_dir():
             argv += ["--ro-bind", str(host), str(host)]
         made.add(str(host))
+    # The scratch folder first: an environment that lives under /tmp (a clone in /tmp/...) is then
+    # mounted on top of it instead of being hidden by it.
+    parents(INSIDE + "/x")
+    if scratch is not None:
+        argv += ["--bind", scratch, INSIDE]
+    else:
+        argv += ["--tmpfs", INSIDE]
+    made.add(INSIDE)
     for src, dest in [(p, p) for p in _system_paths()] + binds:
         parents(dest)
         argv += ["--ro-bind", src, dest]
         made.add(dest)
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    if scratch is not None:
-        argv += ["--bind", scratch, INSIDE]
-    else:
-        argv += ["--tmpfs", INSIDE]
     return argv
 
 
@@ -681,8 +685,10 @@ def _leftovers(uid: int) -> list[str]:
     for d in ("/tmp", "/var/tmp", "/dev/shm"):
         try:
             for e in os.scandir(d):
+                if e.name.startswith("effcourse-run-"):
+                    continue  # a runner's scratch folder (owned by the uid by design; removed by its runner)
                 if e.stat(follow_symlinks=False).st_uid == uid:
-                    found.append(f"file {e.path}")
+                    found.append(f"file {e.path} (not removed)")
         except OSError:
             pass
     return found
@@ -923,7 +929,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         if sandbox and as_root:
             left = _leftovers(uid)
             if left:
-                log.append(f"containment: left on the host by the submission and removed: {', '.join(left[:10])}")
+                log.append(f"containment: left on the host by the submission: {', '.join(left[:10])}")
     payload["log"] = payload.get("log", []) + log
     return payload
 
