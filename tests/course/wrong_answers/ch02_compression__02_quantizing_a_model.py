@@ -1,11 +1,10 @@
 """Plausible wrong answers for ch02_compression/02_quantizing_a_model: each must lose exactly `loses`.
 
 The safe-grading suite runs the whole assignment once per entry of ``WRONG_ANSWERS`` (about a
-minute each for this notebook), so it holds the six most instructive ones: batches of the wrong
-shape, float64 batches (caught by a hidden test only), a forgotten zero point, ``x * scale``
-instead of ``x / scale``, no clipping (hidden test only), and an (N, N) label comparison.
-``MORE_WRONG_ANSWERS`` were checked the same way (each loses exactly its cells, across check
-seeds) and are kept for a longer run: ``WRONG_ANSWERS + MORE_WRONG_ANSWERS``.
+minute each for this notebook), so it holds two (see ``_GRADED``): batches without the batch axis
+and a forgotten input zero point. ``MORE_WRONG_ANSWERS`` (float64 batches and ``q - z`` computed in
+int8, caught by hidden tests only; ``x * scale``; no clipping; an (N, N) label comparison; ...)
+are kept for a longer run: ``WRONG_ANSWERS + MORE_WRONG_ANSWERS``.
 """
 
 _REP_HEAD = '''def make_representative_dataset(x, num_samples=100):
@@ -143,6 +142,13 @@ _ALL = [
             _GOOD_QUANTIZE,
             loop="for example in [np.asarray(x, dtype=np.float32)]:\n        batch = example   # the whole set at once",
         ),
+    ),
+    dict(
+        # dequantizes in int8 arithmetic: under NumPy 2 an int8 array minus a Python int stays int8, so
+        # q - z wraps around (the prose says to compute in float32); only the hidden tests catch it
+        cell="tflite_predict",
+        loses=["tflite_predict__test", "tflite_accuracy__test"],
+        source=_predict(_GOOD_QUANTIZE, dequantize="output = ((output - zero_point) * scale).astype(np.float32)"),
     ),
     # --- accuracy
     dict(
