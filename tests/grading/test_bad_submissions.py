@@ -100,6 +100,24 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             3,
             "swallows every exception in the kernel",
         ),
+        "swallow_statements": (
+            {
+                **fc.CORRECT,
+                "square": (
+                    "import ast\n"
+                    "class Swallow(ast.NodeTransformer):\n"
+                    "    def visit_Module(self, node):\n"
+                    "        h = lambda: [ast.ExceptHandler(type=ast.Name(id='Exception', ctx=ast.Load()), name=None,"
+                    " body=[ast.Pass()])]\n"
+                    "        node.body = [ast.Try(body=[st], handlers=h(), orelse=[], finalbody=[]) for st in node.body]\n"
+                    "        return ast.fix_missing_locations(node)\n"
+                    "get_ipython().ast_transformers.append(Swallow())\n" + WRONG_SQUARE
+                ),
+            },
+            3,
+            "an AST transformer wraps every later top-level statement in try/except Exception, so a test cell "
+            "runs on past its failed checks and replies ok; the failed checks' facts are missing (b4)",
+        ),
         "read_solution": (
             {
                 **fc.CORRECT,
