@@ -16,7 +16,6 @@ import ast
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from effcourse.grading import notebooks
 
@@ -26,16 +25,6 @@ NOTEBOOKS = sorted(
     for p in [*ROOT.glob("solutions/*/*.ipynb"), *ROOT.glob("projects/*/solutions/*.ipynb")]
     if ".ipynb_checkpoints" not in p.parts
 )
-
-# Test cells that still assert outside effcourse.check (each must move to check.raises/check.*).
-KNOWN = {
-    "ch01_introduction/01_efficiency_mental_model:pareto_optimal__test",
-    "ch02_compression/01_quantization_from_scratch:affine_params__test",
-    "ch02_compression/02_quantizing_a_model:representative_dataset__test",
-    "ch02_compression/03_integer_arithmetic:requantize__test",
-    "ch02_compression/03_integer_arithmetic:fake_quant__test",
-    "ch02_compression/03_integer_arithmetic:fake_quant_gradient__test",
-}
 
 
 def bare_assertions(source: str) -> list[int]:
@@ -70,11 +59,6 @@ def test_bare_assertions_are_found():
     assert bare_assertions(src) == [6, 7]
 
 
-def test_no_new_test_cell_asserts_outside_check():
-    new = {k: v for k, v in offenders().items() if k not in KNOWN}
-    assert not new, f"test cells with bare assert / raise AssertionError (use effcourse.check): {new}"
-
-
-@pytest.mark.xfail(strict=True, reason="the KNOWN test cells still assert outside effcourse.check (b4 report)")
 def test_every_assertion_in_a_test_cell_exports_a_fact():
-    assert not offenders()
+    found = offenders()
+    assert not found, f"test cells with bare assert / raise AssertionError (use effcourse.check): {found}"
