@@ -326,6 +326,24 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def find_course_root(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The course to grade: ``$EFFCOURSE_COURSE_ROOT``, else the nearest folder at or above ``start``
+    (default: the current folder) that holds ``nbgrader_config.py`` and ``solutions/``; None if neither
+    (the grader then uses the checkout effcourse is installed from).
+
+    Example:
+        >>> find_course_root("/")  # doctest: +SKIP
+    """
+    env = os.environ.get("EFFCOURSE_COURSE_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
+            return folder
+    return None
+
+
 def main(args: argparse.Namespace) -> int:
     """Dispatch ``validate`` and ``grade`` (called by :func:`effcourse.cli.main`)."""
     if args.command == "validate":
@@ -333,9 +351,7 @@ def main(args: argparse.Namespace) -> int:
     from effcourse.grading.grader import GradingError, grade_assignment, summary_table
 
     try:
-        import os
-
-        root = os.environ.get("EFFCOURSE_COURSE_ROOT")
+        root = find_course_root()
         kwargs = {"course_root": root} if root else {}
         report = grade_assignment(
             args.assignment,

@@ -105,3 +105,17 @@ def test_validate_finds_the_original_notebook(tmp_path):
     found = grading_cli.find_original(home / "chapters" / "hw1" / "01_basics.ipynb")
     assert [c.source for c in found.cells] == [c.source for c in nb.cells]
     assert grading_cli.find_original(tmp_path / "elsewhere.ipynb") is None
+
+
+def test_grade_uses_the_course_it_is_run_from(tmp_path, monkeypatch):
+    from effcourse.grading.cli import find_course_root
+
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("")
+    (course / "solutions" / "hw1").mkdir()
+    monkeypatch.delenv("EFFCOURSE_COURSE_ROOT", raising=False)
+    assert find_course_root(course / "solutions" / "hw1") == course.resolve()
+    assert find_course_root(tmp_path) is None
+    monkeypatch.setenv("EFFCOURSE_COURSE_ROOT", str(tmp_path))
+    assert find_course_root(course) == tmp_path.resolve()
