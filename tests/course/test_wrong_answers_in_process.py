@@ -1,0 +1,92 @@
+"""Every plausible wrong answer of every notebook (``WRONG_ANSWERS`` *and* ``MORE_WRONG_ANSWERS``) loses
+exactly the cells it declares — checked in-process, without the sandbox.
+
+The sandboxed grading batch (``test_assignments.py``) grades only ``WRONG_ANSWERS`` (a full notebook
+run each); this test covers the rest cheaply. Per notebook, one child process runs the solution's
+setup cells (tag ``setup``) once, then for the solution and for each wrong answer: every answer cell
+(the wrong one substituted), then every test cell with its hidden tests, each in a copy of the
+namespace, recording which test cells raise. The package is the real one (the lesson cells are not
+run, and no test cell calls a sealed reference). ``check.rng`` draws the same inputs for every entry.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WRONG_DIR = Path(__file__).parent / "wrong_answers"
+CASES = sorted(
+    (p, ROOT / "solutions" / p.stem.split("__")[0] / f"{p.stem.split('__')[1]}.ipynb")
+    for p in WRONG_DIR.glob("*__*.py")
+    if not p.name.startswith("_")
+)
+
+PROBE = r"""
+import copy, importlib.util, json, os, sys, types
+import nbformat
+spec = importlib.util.spec_from_file_location("wrong_answers", sys.argv[1])
+wa = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(wa)
+entries = list(getattr(wa, "WRONG_ANSWERS", [])) + list(getattr(wa, "MORE_WRONG_ANSWERS", []))
+nb = nbformat.read(sys.argv[2], as_version=4)
+def meta(c):
+    return c.metadata.get("nbgrader", {})
+code = [c for c in nb.cells if c.cell_type == "code"]
+setup = [c.source for c in code if "setup" in (c.metadata.get("tags") or [])]
+answers = [(meta(c)["grade_id"], c.source) for c in code if meta(c).get("solution")]
+tests = [(meta(c)["grade_id"], c.source) for c in code if meta(c).get("grade") and not meta(c).get("solution")]
+base = {"__name__": "__main__"}
+for src in setup:
+    exec(compile(src, "<setup>", "exec"), base)
+def run(substitute):
+    ns = dict(base)
+    for gid, src in answers:
+        try:
+            exec(compile(substitute.get(gid, src), f"<answer {gid}>", "exec"), ns)
+        except Exception:
+            pass
+    lost = []
+    for gid, src in tests:
+        try:
+            exec(compile(src, f"<test {gid}>", "exec"), dict(ns))
+        except Exception:
+            lost.append(gid)
+    return sorted(lost)
+out = {"solution": run({}), "entries": []}
+for e in entries:
+    out["entries"].append([run({e["cell"]: e["source"]}), sorted(e["loses"]), e.get("what", e["cell"])])
+print("RESULT" + json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers, notebook", CASES, ids=[p.stem for p, _ in CASES])
+def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path):
+    assert notebook.is_file(), f"{answers.name} names a notebook that does not exist: {notebook}"
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    env = {"EFFCOURSE_DATA": "offline", "EFFCOURSE_QUIET": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, str(probe), str(answers), str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 0 and "RESULT" in proc.stdout, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.split("RESULT", 1)[1])
+    assert result["solution"] == [], f"the solution fails its own tests in-process: {result['solution']}"
+    assert result["entries"], f"{answers.name} holds no wrong answers"
+    wrong = [(what, lost, declared) for lost, declared, what in result["entries"] if lost != declared]
+    assert not wrong, (
+        "wrong answers that do not lose exactly their declared cells (what, lost, declared):\n"
+        + "\n".join(map(repr, wrong))
+    )
