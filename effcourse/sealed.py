@@ -292,17 +292,31 @@ def build(dest: str | os.PathLike[str], *, package_dir: str | os.PathLike[str] =
     return out
 
 
+def _default_cache_root() -> Path:
+    base = os.environ.get("EFFCOURSE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "effcourse")
+    root = Path(base) / f"sealed-{os.getuid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if os.access(root, os.W_OK | os.X_OK):
+            return root
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"effcourse-sealed-{os.getuid()}"
+
+
 def cached_build(cache_root: str | os.PathLike[str] | None = None) -> Path:
     """A sealed build of this package, made once per version of its source and reused.
 
-    Kept under ``cache_root`` (default: ``<temp dir>/effcourse-sealed-<uid>``) in a folder
-    named after a hash of the package's files, so an edit of the package makes a new build.
+    Kept under ``cache_root`` (default: ``$EFFCOURSE_CACHE/sealed-<uid>``, i.e.
+    ``~/.cache/effcourse/sealed-<uid>``, or ``<temp dir>/effcourse-sealed-<uid>`` where that cannot be
+    written) in a folder named after a hash of the package's files, so an edit of the package makes a
+    new build. Not in the temp folder by default: graded runs must leave nothing there.
 
     Example:
         >>> (cached_build() / "__init__.py").exists()  # doctest: +SKIP
         True
     """
-    root = Path(cache_root or Path(tempfile.gettempdir()) / f"effcourse-sealed-{os.getuid()}")
+    root = Path(cache_root) if cache_root else _default_cache_root()
     dest = root / _fingerprint(PACKAGE_DIR)
     if (dest / ".effcourse-sealed-build").is_file() and (dest / "effcourse" / "__init__.py").is_file():
         return dest / "effcourse"

@@ -266,14 +266,16 @@ def test_the_grader_says_how_runs_are_contained(batch):
     assert any(line.startswith("sandbox: bubblewrap") for line in lines), lines[:3]
 
 
-def test_unsandboxed_runs_leave_nothing_in_tmp(tmp_path, monkeypatch):
+def test_unsandboxed_runs_leave_nothing_in_tmp(request, monkeypatch):
     """``--allow-unsandboxed``: the kernel's TMPDIR is the run's scratch folder, removed afterwards."""
     import tempfile
 
     import nbformat
 
-    host_tmp = tmp_path / "host-tmp"  # the grader's /tmp, private to this test (others write to /tmp)
-    host_tmp.mkdir()
+    # the grader's /tmp, private to this test (others write to /tmp); short, because the kernel's
+    # sockets live below it and a Unix socket path has at most 107 bytes
+    host_tmp = Path(tempfile.mkdtemp(prefix="efh-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(host_tmp, ignore_errors=True))
     monkeypatch.setenv("TMPDIR", str(host_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)
     nb = nbformat.v4.new_notebook(
