@@ -95,12 +95,12 @@ def test_ptq_differences_are_not_significant(figures):
 def test_qat_is_compared_with_its_control_and_does_not_differ_significantly(figures):
     assert figures["qat_epochs"] >= 1
     assert 0.9 <= figures["control_int8_accuracy"] <= 1.0
-    # the prose: QAT beats post-training int8 significantly (McNemar), but not the control that got
+    # the prose: QAT is about a point ahead of post-training int8 (borderline: p 0.02-0.06), but not of the control that got
     # the same extra epochs without fake quantization: the gain is the extra training
     assert figures["qat_int8_vs_int8_difference"] > 0
-    assert figures["qat_int8_vs_int8_p_value"] < 0.05, figures["qat_int8_vs_int8_p_value"]
-    # the prose: the bootstrap agrees; the control is within about a point-tenth of QAT
-    assert figures["qat_int8_vs_int8_bootstrap_p_value"] < 0.05
+    # borderline: p = 0.02 in the recorded run, 0.06 in a sandboxed run with another thread count
+    assert figures["qat_int8_vs_int8_p_value"] < 0.1, figures["qat_int8_vs_int8_p_value"]
+    # the prose: the control is as accurate as QAT (about 0.001 apart)
     assert abs(figures["qat_int8_vs_control_int8_difference"]) <= 0.005
     assert figures["qat_int8_vs_control_int8_p_value"] > 0.05, figures["qat_int8_vs_control_int8_p_value"]
     assert figures["control_int8_accuracy"] > figures["int8_accuracy"]
