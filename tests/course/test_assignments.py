@@ -7,7 +7,9 @@ batch reuses those runs as its reference and grades the untouched student notebo
 graded cell scores 0) and each plausible wrong answer of
 ``tests/course/wrong_answers/<assignment>__<stem>.py`` (it loses exactly the listed cells' points).
 Real ``nbgrader validate`` runs on the source (must pass) and ``nbgrader validate --invert`` on
-the release (every test must fail); each executes the notebook once more, outside the sandbox.
+the release (every test must fail), outside the sandbox, each on the notebook's grading cut (setup,
+answer and test cells: what grading and the Validate button execute), so they cost seconds, not a
+second full run of the lesson (the full notebook already ran strictly above).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import nbformat
 import pytest
 
 from effcourse import course
+from effcourse.grading import cut
 from effcourse.grading import notebooks as nbs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +96,10 @@ def test_wrong_answers_lose_exactly_their_cells(batch):
 
 
 def _nbgrader_validate(path: Path, cwd: Path, results: Path, *, invert: bool) -> tuple[str, float]:
+    """``nbgrader validate [--invert]`` on the grading cut of ``path`` (written under ``results``)."""
+    cut_path = results / "cut" / path.name
+    cut_path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(cut.grading_cut(nbformat.read(path, as_version=4)), cut_path)
     env = course.tool_env()
     env.update(
         EFFCOURSE_DATA="offline",
@@ -109,7 +116,7 @@ def _nbgrader_validate(path: Path, cwd: Path, results: Path, *, invert: bool) ->
         "validate",
         *(["--invert"] if invert else []),
         "--Execute.timeout=600",
-        str(path),
+        str(cut_path),
     ]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
