@@ -205,3 +205,34 @@ def course_runs(tmp_path_factory) -> CourseRuns:
 def solution_run(course_runs) -> Callable[[str], SolutionRun]:
     """Execute a solution notebook once per session; see the module docstring."""
     return course_runs.solution
+
+
+def _module_notebook(module: Any) -> str:
+    name = getattr(module, "NAME", None)
+    if not isinstance(name, str) or "/" not in name:
+        raise pytest.UsageError(f"{module.__name__} must set NAME = '<assignment>/<stem>' to use the run fixtures")
+    return name
+
+
+@pytest.fixture(scope="module")
+def run(request, solution_run) -> SolutionRun:
+    """The shared solution run of the notebook the test module names in ``NAME``."""
+    result = solution_run(_module_notebook(request.module))
+    print(f"\n{result.name}: executed in {result.seconds:.1f} s (budget 90 s on 2 cores; not asserted)")
+    return result
+
+
+@pytest.fixture(scope="module")
+def figures(request, run) -> dict[str, Any]:
+    """The figures ``run`` recorded; fails when the notebook raised or left out a key of ``REQUIRED``."""
+    assert not run.errors, f"{run.name}: the solution notebook has cell errors:\n" + "\n".join(run.errors)
+    assert run.results, f"{run.name}: the notebook recorded no figures"
+    missing = [k for k in getattr(request.module, "REQUIRED", []) if k not in run.results]
+    assert not missing, f"{run.name}: the notebook did not record {missing}"
+    return run.results
+
+
+@pytest.fixture(scope="module")
+def results(figures) -> dict[str, Any]:
+    """Another name for ``figures``."""
+    return figures

@@ -18,24 +18,6 @@ NAME = "ch02_compression/01_quantization_from_scratch"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def _by_bits(figures):
     return {int(bits): value for bits, value in figures.items()}
 

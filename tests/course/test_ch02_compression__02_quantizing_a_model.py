@@ -32,26 +32,6 @@ REQUIRED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    return solution_run(NAME)
-
-
-@pytest.fixture(scope="module")
-def figures(run):
-    missing = [k for k in REQUIRED if k not in run.results]
-    assert not missing, f"the notebook did not record {missing}; errors: {run.errors}"
-    return run.results
-
-
-def test_executes_without_errors(run, record_property):
-    record_property("seconds", round(run.seconds, 1))
-    print(f"\n{NAME} executed in {run.seconds:.1f} s (budget 90 s; not asserted)")
-    for key, value in sorted(run.results.items()):
-        print(f"  {key} = {value}")
-    assert not run.errors, "cells raised errors:\n" + "\n".join(run.errors)
-
-
 def test_int8_is_under_30_percent_of_float(figures):
     assert figures["int8_bytes"] <= 0.30 * figures["float_bytes"], figures
 

@@ -29,24 +29,6 @@ KEYS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_every_issue_key_is_recorded(results):
     missing = [k for k in KEYS if k not in results]
     assert not missing, f"not recorded: {missing}"

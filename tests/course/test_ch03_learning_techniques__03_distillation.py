@@ -15,24 +15,6 @@ NAME = "ch03_learning_techniques/03_distillation"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_student_is_at_least_5x_smaller(results):
     assert results["student_params"] * 5 <= results["teacher_params"]
 

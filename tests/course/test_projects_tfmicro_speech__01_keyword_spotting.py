@@ -20,24 +20,6 @@ pytestmark = pytest.mark.slow
 needs_tflm = pytest.mark.skipif(not tfmicro.available()[0], reason=tfmicro.available()[1] or "TFLM available")
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 120 s for projects)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_model_fits_in_flash(results):
     assert 0 < results["model_bytes"] <= 20480
 
