@@ -1,7 +1,6 @@
 """Deploying models: TensorFlow Lite / LiteRT (``tflite``), TensorFlow Lite Micro (``tfmicro``), ``distribute``.
 
-Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on first use (TFLM
-and ``tf.distribute`` helpers join when they are written)::
+Importing ``effcourse.deploy`` imports nothing heavy; its submodules load on first use::
 
     from effcourse.deploy import tflite
     tflite_model = tflite.convert(model, "int8", representative_dataset=x_train)
@@ -14,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = {"tflite", "optional"}
+_SUBMODULES = {"distribute", "optional", "tflite", "tfmicro"}
 
 __all__ = sorted(_SUBMODULES)
 
