@@ -18,11 +18,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_make_setup_is_idempotent_and_fast():
-    start = time.perf_counter()
+def test_make_setup_is_idempotent():
     out = subprocess.run(["make", "-s", "setup"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert time.perf_counter() - start < 30, "a second `make setup` should only check the stamp"
+    # once set up, a second `make setup` only checks the stamp: make has no command left to run
+    # (checked with a dry run, not a stopwatch: these machines are shared and noisy)
+    dry = subprocess.run(["make", "-n", "setup"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "pip install" not in dry.stdout and "venv" not in dry.stdout, dry.stdout
 
 
 def test_make_lab_serves_the_course_with_nbgrader():
