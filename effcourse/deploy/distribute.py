@@ -33,7 +33,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -250,4 +253,94 @@ def split_cpu(num_devices: int) -> list[str]:
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
-__all__ = ["STRATEGIES", "choose", "split_cpu", "strategy"]
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def run_local_cluster(
+    script: str | Path,
+    num_workers: int = 2,
+    *,
+    args: Sequence[str] = (),
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Run a multi-worker program on this machine: ``num_workers`` processes on 127.0.0.1.
+
+    Each process runs ``python script *args`` with a ``TF_CONFIG`` naming every worker (free ports
+    on 127.0.0.1) and its own task index, exactly as a cluster of machines would, so
+    ``strategy()`` in the script returns a ``MultiWorkerMirroredStrategy``. The processes share this
+    machine's cores: this checks that multi-worker code is right, not that it is fast.
+
+    Example:
+        >>> outputs = run_local_cluster("train.py", 2)      # doctest: +SKIP
+        >>> outputs[0].splitlines()[-1]                     # doctest: +SKIP
+        'loss 0.42'
+
+    Args:
+        script: a Python file (a path) or Python source text (anything containing a newline).
+        num_workers: how many worker processes (>= 2).
+        args: extra command-line arguments for every worker.
+        timeout: seconds to wait for all workers; then every worker is stopped.
+        env: extra environment variables for the workers.
+
+    Returns:
+        Each worker's standard output, in task order.
+
+    Raises:
+        ValueError: ``num_workers`` < 2, or ``script`` is neither an existing file nor source text.
+        RuntimeError: a worker failed or did not finish in time (with the end of its stderr); the
+            other workers are stopped.
+
+    Taught in: projects/tpu_bert/README.md
+    """
+    if num_workers < 2:
+        raise ValueError(f"a multi-worker cluster needs num_workers >= 2, got {num_workers}")
+    source = str(script)
+    if "\n" in source:
+        command = [sys.executable, "-c", source]
+    elif Path(source).is_file():
+        command = [sys.executable, source]
+    else:
+        raise ValueError(f"script must be a Python file or Python source text; {source!r} is neither")
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(num_workers)]
+    base = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    base.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    procs = []
+    for index in range(num_workers):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        procs.append(
+            subprocess.Popen(
+                [*command, *args],
+                env={**base, "TF_CONFIG": json.dumps(tf_config)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs: list[str] = []
+    try:
+        for index, proc in enumerate(procs):
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"worker {index} did not finish in {timeout} s; all workers were stopped") from None
+            if proc.returncode != 0:
+                raise RuntimeError(f"worker {index} failed (exit {proc.returncode}):\n{err[-3000:]}")
+            outputs.append(out)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return outputs
+
+
+__all__ = ["STRATEGIES", "choose", "run_local_cluster", "split_cpu", "strategy"]

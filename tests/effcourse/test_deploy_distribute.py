@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -192,26 +191,27 @@ def test_mirrored_on_two_logical_cpus_equals_one_device(single_device_weights):
     _assert_same(_finish(_run("mirrored")), single_device_weights)
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def test_two_worker_processes_equal_one_process(single_device_weights):
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
-    procs = [
-        _run(
-            "multi_worker",
-            env={"TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})},
-        )
-        for i in range(2)
-    ]
-    results = [_finish(p) for p in procs]
+    results = [_weights(out) for out in distribute.run_local_cluster(TRAIN, 2, args=["multi_worker"], timeout=600)]
     _assert_same(results[0], results[1])  # the workers stay in sync
     _assert_same(results[0], single_device_weights)
+
+
+def test_run_local_cluster_reports_a_failing_worker():
+    with pytest.raises(RuntimeError, match="worker 0 failed"):
+        distribute.run_local_cluster("import os, sys\nsys.exit(3 if os.environ['TF_CONFIG'] else 0)\n", 2, timeout=60)
+
+
+def test_run_local_cluster_gives_each_worker_its_task():
+    script = "import json, os\nc = json.loads(os.environ['TF_CONFIG'])\nprint(c['task']['index'], len(c['cluster']['worker']))\n"
+    assert [o.split() for o in distribute.run_local_cluster(script, 3, timeout=60)] == [
+        ["0", "3"],
+        ["1", "3"],
+        ["2", "3"],
+    ]
+
+
+@pytest.mark.parametrize(("script", "n", "match"), [("x = 1\n", 1, ">= 2"), ("no_such_file.py", 2, "neither")])
+def test_run_local_cluster_rejects_bad_input(script, n, match):
+    with pytest.raises(ValueError, match=match):
+        distribute.run_local_cluster(script, n)
