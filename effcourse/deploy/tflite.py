@@ -527,7 +527,7 @@ def _content(tflite_model: TFLiteSource) -> bytes:
     raise TypeError(f"tflite_model must be TFLite bytes or a path to a .tflite file, got {type(tflite_model).__name__}")
 
 
-def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -> Any:
+def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None, xnnpack: bool = True) -> Any:
     """A LiteRT interpreter for a TFLite model, with its tensors allocated, ready to invoke.
 
     Example:
@@ -539,6 +539,10 @@ def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -
         tflite_model: the flatbuffer bytes (as :func:`convert` returns), a ``.tflite`` path, or
             an interpreter (returned as it is).
         num_threads: threads for the CPU kernels; None lets LiteRT choose.
+        xnnpack: True (LiteRT's default) applies the XNNPACK delegate to the ops it supports;
+            False builds the interpreter with
+            ``OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES`` (LiteRT's own builtin kernels
+            only). Ignored when ``tflite_model`` is already an interpreter.
 
     Returns:
         An ``ai_edge_litert.interpreter.Interpreter`` after ``allocate_tensors()``.
@@ -553,11 +557,14 @@ def interpreter(tflite_model: TFLiteSource, *, num_threads: int | None = None) -
     if _is_interpreter(tflite_model):
         return tflite_model
     content = _content(tflite_model)
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+    if not isinstance(xnnpack, (bool, np.bool_)):
+        raise TypeError(f"xnnpack must be True or False, got {xnnpack!r}")
+    resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     with fd2_captured():  # LiteRT announces its XNNPACK delegate on file descriptor 2
         try:
-            it = Interpreter(model_content=content, num_threads=num_threads)
+            it = Interpreter(model_content=content, num_threads=num_threads, experimental_op_resolver_type=resolver)
         except ValueError as err:
             raise ValueError(f"LiteRT could not load the model ({err}); pass the bytes convert() returned") from err
         it.allocate_tensors()
@@ -624,4 +631,338 @@ def io_details(tflite_model: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-__all__ = ["MODES", "convert", "float_leftovers", "representative_dataset", "interpreter", "io_details"]
+# --------------------------------------------------------------------------------------------
+# Benchmarking: timing loop, interleaved variants, peak memory
+# --------------------------------------------------------------------------------------------
+
+
+@sealed.reference("projects_tflite_benchmark/01_benchmarking:benchmark_loop")
+def time_invocations(
+    invoke: Callable[[], Any], *, warmup: int = 5, repeats: int = 50, clock: Callable[[], float] | None = None
+) -> dict[str, Any]:
+    """Time ``invoke()``: ``warmup`` untimed calls, then ``repeats`` timed ones, and their percentiles.
+
+    Each timed call is bracketed by two readings of ``clock`` (seconds, like
+    ``time.perf_counter``); the warm-up calls are made but never timed (first calls pay for
+    memory allocation, caches and, with XNNPACK, weight packing). The summary is the median
+    and the 90th percentile of the timed calls, with NumPy's default (linear) interpolation.
+
+    Example:
+        >>> ticks = iter(range(100))
+        >>> stats = time_invocations(lambda: None, warmup=2, repeats=3, clock=lambda: next(ticks) / 1000)
+        >>> stats["times_ms"].tolist(), stats["median_ms"], stats["p90_ms"]
+        ([1.0, 1.0, 1.0], 1.0, 1.0)
+
+    Args:
+        invoke: a function of no arguments, e.g. ``interpreter.invoke``.
+        warmup: untimed calls first (an int >= 0).
+        repeats: timed calls (an int >= 1).
+        clock: returns the time in seconds; None uses ``time.perf_counter``.
+
+    Returns:
+        ``{"times_ms": float64 array (repeats,), "median_ms": float, "p90_ms": float}``.
+
+    Raises:
+        ValueError: bad ``warmup``/``repeats``.
+        TypeError: ``invoke`` or ``clock`` is not callable.
+
+    Taught in: chapters/projects_tflite_benchmark/01_benchmarking
+    """
+    import time
+
+    for name, value, low in (("warmup", warmup, 0), ("repeats", repeats, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    clock = time.perf_counter if clock is None else clock
+    if not callable(invoke) or not callable(clock):
+        raise TypeError("invoke and clock must be callables of no arguments")
+    for _ in range(int(warmup)):
+        invoke()
+    times = np.empty(int(repeats), dtype=np.float64)
+    for i in range(int(repeats)):
+        start = clock()
+        invoke()
+        times[i] = (clock() - start) * 1000.0
+    return {"times_ms": times, "median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90))}
+
+
+def _checked_content(tflite_model: Any, name: str) -> bytes:
+    """The flatbuffer's bytes, refusing what is not a TFLite model with a clear message."""
+    if _is_interpreter(tflite_model):
+        raise TypeError(
+            f"{name}: give the TFLite bytes (or a .tflite path), not an interpreter: benchmark builds one "
+            "interpreter per thread count and delegate setting"
+        )
+    if isinstance(tflite_model, (bytes, bytearray, memoryview)):
+        content = bytes(tflite_model)
+    elif isinstance(tflite_model, (str, os.PathLike)):
+        path = Path(tflite_model)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{name}: {path} does not exist; pass the bytes convert() returned or a .tflite path"
+            )
+        content = path.read_bytes()
+    else:
+        from effcourse.measure.counting import keras3_message
+
+        hint = " (convert it first: effcourse.deploy.tflite.convert(model, mode))" if callable(tflite_model) else ""
+        raise TypeError(
+            keras3_message(tflite_model, "benchmark")
+            or f"{name}: expected TFLite bytes or a .tflite path, got {type(tflite_model).__name__}{hint}"
+        )
+    if len(content) < 8 or content[4:8] != b"TFL3":
+        raise ValueError(
+            f"{name}: this is not a TFLite flatbuffer ({len(content)} bytes without the 'TFL3' file identifier "
+            "at bytes 4-8); pass the bytes effcourse.deploy.tflite.convert() returned or a .tflite file"
+        )
+    return content
+
+
+def _fixed_input(it: Any, name: str, x: Any, seed: int) -> np.ndarray:
+    """The input batch to time: ``x`` checked against the model, or a random one of its shape."""
+    details = it.get_input_details()
+    if len(details) != 1:
+        raise ValueError(f"{name}: benchmark handles models with one input; this one has {len(details)}")
+    detail = details[0]
+    dtype = np.dtype(detail["dtype"])
+    signature = [int(d) for d in detail.get("shape_signature", detail["shape"])]
+    scale = detail["quantization"][0]
+    takes_ids = np.issubdtype(dtype, np.integer) and not scale
+    if x is None:
+        if any(d < 0 for d in signature):
+            raise ValueError(
+                f"{name}: the model's input shape {tuple(signature)} is dynamic (-1 dimensions), so benchmark "
+                "cannot invent an input; pass x= with one batch, or convert with a fixed shape "
+                "(effcourse.deploy.tflite.convert uses batch 1)"
+            )
+        rng = np.random.default_rng(seed)
+        if takes_ids:
+            return rng.integers(0, 2, size=signature).astype(dtype)
+        return rng.standard_normal(signature).astype(np.float32)
+    values = np.asarray(x)
+    if takes_ids and not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            f"{name}: the model takes {dtype.name} ids, but x is {values.dtype}; pass integer ids of the input's shape"
+        )
+    if not takes_ids and not np.issubdtype(values.dtype, np.floating):
+        what = "int8 (quantized)" if np.issubdtype(dtype, np.integer) else dtype.name
+        raise ValueError(
+            f"{name}: x has dtype {values.dtype}, but benchmark expects float inputs (the model's input is "
+            f"{what}; float values are quantized with the input tensor's scale and zero point outside the "
+            "timing). Pass the float data you would feed the Keras model"
+        )
+    if values.ndim != len(signature) or any(s >= 0 and s != v for s, v in zip(signature[1:], values.shape[1:])):
+        raise ValueError(f"{name}: x has shape {values.shape}, but the model's input is {tuple(signature)}")
+    return values
+
+
+def benchmark(
+    tflite_model: Any,
+    x: Any = None,
+    *,
+    num_threads: int | Sequence[int] = (1, 2),
+    xnnpack: bool | Sequence[bool] = (True, False),
+    rounds: int = 5,
+    repeats: int = 20,
+    warmup: int = 5,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Latency distributions of TFLite model variants, threads and delegate settings, interleaved.
+
+    One LiteRT interpreter is built for every (variant, thread count, XNNPACK on/off)
+    combination; all of them are warmed up and then timed in interleaved rounds by
+    :func:`effcourse.measure.compare_latency` (every round times every configuration
+    ``repeats`` times in a shuffled order, so a load spike lands on all alike or shows as a
+    spread between rounds). What is timed is ``set_tensor`` + ``invoke()`` + ``get_tensor`` on
+    one batch; float inputs of an int8 model are quantized once, outside the timing.
+
+    Compare with LiteRT's ``benchmark_model`` tool (tensorflow/lite/tools/benchmark/README.md):
+    it times one configuration at a time in C++, with ``warmup_runs`` (default 1) for at least
+    ``warmup_min_secs`` and ``num_runs`` (default 50) for at least ``min_secs`` (default 1 s), and
+    reports the mean and standard deviation. Here Python adds a few microseconds per call, and
+    the configurations are interleaved because a shared machine's load moves.
+
+    Example:
+        >>> rows = benchmark({"float": float_model, "int8": int8_model}, num_threads=(1, 2))  # doctest: +SKIP
+        >>> [(r["model"], r["threads"], r["xnnpack"], round(r["median_ms"], 3)) for r in rows][:1]  # doctest: +SKIP
+        [('float', 1, True, 0.041)]
+
+    Args:
+        tflite_model: TFLite bytes or a ``.tflite`` path, or a dict name -> either (the variants).
+        x: one input batch (float inputs, or integer ids for a model that takes ids); None draws
+            a random batch of the model's (fixed) input shape with ``seed``.
+        num_threads: a thread count or several.
+        xnnpack: True, False, or both (``(True, False)``): with or without the XNNPACK delegate
+            (see :func:`interpreter`).
+        rounds, repeats, warmup: as in :func:`effcourse.measure.compare_latency` (rounds >= 3).
+        seed: seed of the random input and of the order within rounds.
+
+    Returns:
+        One dict per configuration, in the order variants x threads x xnnpack:
+        ``model``, ``threads``, ``xnnpack``, ``median_ms`` (median of the round medians),
+        ``p90_ms`` (90th percentile of all runs), ``low_ms``/``high_ms`` (smallest and largest
+        round median: the spread), and ``times_ms`` (every timed run, a float64 array).
+
+    Raises:
+        ValueError: a variant is not a TFLite flatbuffer (no ``'TFL3'`` identifier), has a dynamic
+            input shape and no ``x`` is given, or ``x`` has the wrong dtype or shape; bad counts.
+        TypeError: a variant is not bytes or a path (e.g. a Keras model: convert it first).
+        FileNotFoundError: a path does not exist.
+
+    Taught in: chapters/projects_tflite_benchmark/01_benchmarking
+    """
+    from effcourse.measure import compare_latency
+
+    variants = dict(tflite_model) if isinstance(tflite_model, dict) else {"model": tflite_model}
+    if not variants:
+        raise ValueError("benchmark: give at least one TFLite model")
+    threads = [num_threads] if isinstance(num_threads, (int, np.integer)) else list(num_threads)
+    for n in threads:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"benchmark: num_threads must be ints >= 1, got {num_threads!r}")
+    delegates = [xnnpack] if isinstance(xnnpack, (bool, np.bool_)) else list(xnnpack)
+    if not delegates or not all(isinstance(d, (bool, np.bool_)) for d in delegates):
+        raise ValueError(f"benchmark: xnnpack must be True, False or a sequence of them, got {xnnpack!r}")
+    if not threads:
+        raise ValueError("benchmark: num_threads is empty")
+    contents = {name: _checked_content(model, f"variant {name!r}") for name, model in variants.items()}
+    inputs = {}
+    for name, content in contents.items():
+        inputs[name] = _fixed_input(interpreter(content), f"variant {name!r}", x, seed)
+    shapes = {tuple(v.shape) for v in inputs.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"benchmark: the variants take inputs of different shapes {sorted(shapes)}; pass one x")
+    batch = next(iter(inputs.values()))
+    configs = {}
+    for name, content in contents.items():
+        for n in threads:
+            for d in delegates:
+                configs[(name, int(n), bool(d))] = interpreter(content, num_threads=int(n), xnnpack=bool(d))
+    keys = list(configs)
+    timed = compare_latency(
+        {str(i): configs[k] for i, k in enumerate(keys)},
+        batch,
+        rounds=rounds,
+        repeats=repeats,
+        warmup=warmup,
+        seed=seed,
+    )
+    rows = []
+    for i, (name, n, d) in enumerate(keys):
+        t = timed[str(i)]
+        rows.append(
+            {
+                "model": name,
+                "threads": n,
+                "xnnpack": d,
+                "median_ms": t.median_ms,
+                "p90_ms": t.p90_ms,
+                "low_ms": t.low_ms,
+                "high_ms": t.high_ms,
+                "times_ms": np.asarray(t.times_ms, dtype=np.float64),
+            }
+        )
+    return rows
+
+
+_PEAK_MEMORY_CHILD = r"""
+import json, resource, sys
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+def peak():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == "darwin" else r * 1024
+
+settings = json.loads(sys.argv[2])
+with open(sys.argv[1], "rb") as f:
+    content = f.read()
+before = peak()
+resolver = OpResolverType.AUTO if settings["xnnpack"] else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+it = Interpreter(model_content=content, num_threads=settings["num_threads"], experimental_op_resolver_type=resolver)
+it.allocate_tensors()
+d = it.get_input_details()[0]
+x = np.zeros(d["shape"], dtype=d["dtype"])
+for _ in range(settings["runs"]):
+    it.set_tensor(d["index"], x)
+    it.invoke()
+print("PEAK" + json.dumps({"before": before, "after": peak()}))
+"""
+
+
+def peak_memory(tflite_model: Any, *, num_threads: int = 1, xnnpack: bool = True, runs: int = 5) -> int:
+    """How much a LiteRT interpreter raises a process's peak memory (RSS), in bytes.
+
+    A fresh Python process imports NumPy and LiteRT, reads its peak resident set size (Linux:
+    ``VmHWM`` in ``/proc/self/status``; elsewhere ``getrusage``'s ``ru_maxrss``), builds the
+    interpreter from the bytes, allocates its tensors, invokes it ``runs`` times, and reads the
+    peak again; the difference is returned. It includes the model copy LiteRT keeps, the tensor
+    arena, kernel scratch buffers and, with XNNPACK, the repacked weights. Pages are counted in
+    4 KiB steps, so a tiny model reads as a few pages; compare variants, not single bytes.
+    This is the idea of ``benchmark_model``'s "memory footprint delta" (its README), measured
+    from Python.
+
+    Example:
+        >>> peak_memory(int8_model, xnnpack=False)   # doctest: +SKIP
+        196608
+
+    Args:
+        tflite_model: TFLite bytes or a ``.tflite`` path.
+        num_threads: threads of the interpreter.
+        xnnpack: with (True) or without (False) the XNNPACK delegate.
+        runs: invocations after allocation (kernels may allocate on the first ones).
+
+    Returns:
+        The growth of peak RSS, in bytes (>= 0).
+
+    Raises:
+        ValueError: not a TFLite flatbuffer, or bad ``num_threads``/``runs``.
+        TypeError: not bytes or a path.
+        RuntimeError: the child process failed (the message has its output).
+
+    Taught in: chapters/projects_tflite_benchmark/01_benchmarking
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    content = _checked_content(tflite_model, "peak_memory")
+    for name, value in (("num_threads", num_threads), ("runs", runs)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"peak_memory: {name} must be an int >= 1, got {value!r}")
+    with tempfile.TemporaryDirectory(prefix="effcourse-memory-") as tmp:
+        path = Path(tmp, "model.tflite")
+        path.write_bytes(content)
+        settings = json.dumps({"num_threads": int(num_threads), "xnnpack": bool(xnnpack), "runs": int(runs)})
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK_MEMORY_CHILD, str(path), settings], capture_output=True, text=True, env=env
+        )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PEAK")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"peak_memory: the child process failed (exit status {done.returncode}):\n{(done.stderr or '').strip()[-2000:]}"
+        )
+    peaks = json.loads(lines[-1][4:])
+    return max(0, int(peaks["after"]) - int(peaks["before"]))
+
+
+__all__ = [
+    "MODES",
+    "convert",
+    "float_leftovers",
+    "representative_dataset",
+    "interpreter",
+    "io_details",
+    "time_invocations",
+    "benchmark",
+    "peak_memory",
+]

@@ -396,6 +396,9 @@ class LatencyComparison:
 
     ``median_ms`` is the median over rounds of the per-round medians; ``low_ms``/``high_ms``
     are the smallest and largest round medians (the spread a reader should compare against).
+    ``times_ms`` keeps every timed run (round by round, warm-up runs excluded), so a
+    distribution can be plotted and tail percentiles read: :meth:`percentile` and ``p90_ms``
+    pool the runs of all rounds (NumPy's default linear interpolation).
 
     Example:
         >>> print(LatencyComparison(1.2, 1.1, 1.4, (1.1, 1.2, 1.4), 50))
@@ -409,6 +412,24 @@ class LatencyComparison:
     high_ms: float
     round_medians_ms: tuple[float, ...]
     repeats: int
+    times_ms: tuple[float, ...] = ()
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0-100) of all timed runs, in ms (linear interpolation).
+
+        Raises:
+            ValueError: no runs were kept (``times_ms`` is empty) or ``q`` is outside 0..100.
+        """
+        if not self.times_ms:
+            raise ValueError("this LatencyComparison kept no individual runs (times_ms is empty)")
+        if not 0 <= float(q) <= 100:
+            raise ValueError(f"q must be a percentile between 0 and 100, got {q!r}")
+        return float(np.percentile(np.asarray(self.times_ms), float(q)))
+
+    @property
+    def p90_ms(self) -> float:
+        """The 90th percentile of all timed runs (the tail a user notices), in ms."""
+        return self.percentile(90)
 
     @property
     def spread_ms(self) -> float:
@@ -448,8 +469,8 @@ def compare_latency(
         seed: seed of the per-round shuffling of the order.
 
     Returns:
-        name -> :class:`LatencyComparison` (median of the round medians and their range, ms),
-        in the order of ``targets``.
+        name -> :class:`LatencyComparison` (median of the round medians and their range, ms,
+        and every timed run in ``times_ms``), in the order of ``targets``.
 
     Raises:
         ValueError: ``targets`` is empty, bad ``rounds``/``repeats``/``warmup``, or ``x`` does
@@ -482,7 +503,8 @@ def compare_latency(
             run()
     names = list(runners)
     rng = np.random.default_rng(seed)
-    medians = {name: [] for name in names}
+    medians: dict[str, list[float]] = {name: [] for name in names}
+    every: dict[str, list[float]] = {name: [] for name in names}
     times = np.empty(int(repeats), dtype=np.float64)
     for _ in range(int(rounds)):
         for i in rng.permutation(len(names)):
@@ -492,6 +514,7 @@ def compare_latency(
                 run()
                 times[r] = (time.perf_counter_ns() - start) / 1e6
             medians[names[i]].append(float(np.median(times)))
+            every[names[i]].extend(float(t) for t in times)
     return {
         name: LatencyComparison(
             median_ms=float(np.median(medians[name])),
@@ -499,6 +522,7 @@ def compare_latency(
             high_ms=float(max(medians[name])),
             round_medians_ms=tuple(medians[name]),
             repeats=int(repeats),
+            times_ms=tuple(every[name]),
         )
         for name in names
     }
