@@ -100,3 +100,13 @@ def test_segmentation_model_refuses_bad_arguments():
         architectures.segmentation_model(width=0)
     with pytest.raises(ValueError, match="stride"):
         architectures.conv_block(keras.Input((8, 8, 3)), 4, stride=3)
+
+
+def test_doctests_in_docstrings_hold():
+    import doctest
+
+    from effcourse.measure import segmentation
+
+    for module in (architectures, segmentation):
+        failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failures == 0, module.__name__
