@@ -28,6 +28,7 @@ if "tensorflow" not in sys.modules:
 # Every name here must import (tests/effcourse/test_names.py). Modules written later are added
 # when they exist, never before.
 _SUBMODULES = {
+    "architectures",
     "augmentation",
     "check",
     "cli",

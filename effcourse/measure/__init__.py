@@ -11,6 +11,7 @@ Every efficiency claim in the course is a number one of these functions computed
     measure.tflite_accuracy(tflite_model, x_test, y_test)
     measure.compare_latency({"float": float_model, "int8": int8_model}, x[:1])  # interleaved rounds, spread
     measure.compare_accuracy(y_test, pred_a, pred_b)   # paired: McNemar's exact test on the disagreements
+    measure.mean_iou(y_true, y_pred, num_classes=3)    # segmentation: intersection over union per class
 
 Counting conventions (the same in every chapter):
 
@@ -56,6 +57,8 @@ __all__ = [
     "LatencyComparison",
     "compare_latency",
     "compare_accuracy",
+    "mean_iou",
+    "iou_per_class",
     "tflite_predict",
     "tflite_accuracy",
     "interpreter",
@@ -87,6 +90,7 @@ from effcourse.measure.running import (
     tflite_accuracy,
     tflite_predict,
 )
+from effcourse.measure.segmentation import iou_per_class, mean_iou
 from effcourse.measure.sizes import (
     gzipped_size,
     serialized_size,

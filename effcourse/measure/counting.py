@@ -85,6 +85,7 @@ _ZERO_COST = {
     "HashedCrossing",
     "QuantizeLayer",
     "Identity",
+    "DepthToSpace",  # effcourse.architectures.DepthToSpace: pixel shuffle, data movement only
     # random augmentation layers are the identity at inference (training=False)
     "RandomBrightness",
     "RandomContrast",

@@ -1,0 +1,97 @@
+"""ch04_efficient_architectures/03_depthwise_separable: executes cleanly and its figures meet their targets.
+
+Targets from the issue: the separable network needs at most a fifth of the standard one's FLOPs,
+and its mean IoU is at least the standard one's minus 0.03. The IoU target is not met within the
+notebook's budget (about 0.1 lower; see the notebook's discussion): it is a strict xfail, so it is
+reported and flips to an error the day it holds. The IoU comparison is ONE training seed per network (three trainings fill the notebook's budget; the notebook says so) with a paired
+per-image Wilcoxon test. The other tests check what the prose says.
+"""
+
+import numpy as np
+import pytest
+
+NAME = "ch04_efficient_architectures/03_depthwise_separable"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(solution_run):
+    result = solution_run(NAME)
+    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
+    return result
+
+
+@pytest.fixture(scope="module")
+def results(run):
+    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
+    return run.results
+
+
+def test_executes_without_errors(run):
+    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
+    assert run.results, "the notebook recorded no figures"
+
+
+def test_separable_needs_at_most_a_fifth_of_the_flops(results):
+    assert results["separable_flops"] * 5 <= results["standard_flops"]
+    assert results["separable_flops_ratio"] == pytest.approx(results["separable_flops"] / results["standard_flops"])
+    # "not the 0.12 of one wide layer": the layers both share keep it above that
+    assert 0.12 < results["separable_flops_ratio"] <= 0.2
+
+
+def test_separable_has_far_fewer_parameters(results):
+    assert results["separable_params"] * 4 <= results["standard_params"]
+
+
+def test_decoder_free_variant_is_cheapest(results):
+    assert results["d2s_flops"] < results["separable_flops"]
+    # the transposed convolutions are a large share of the separable network's FLOPs
+    assert 0.2 <= results["separable_upsampling_share"] <= 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="one seed, six epochs: the separable network's mean IoU is about 0.1 below the standard one's "
+    "(see the notebook's discussion); flips to an error the day the target holds",
+)
+def test_separable_iou_within_0_03_of_standard(results):
+    assert results["separable_iou"] >= results["standard_iou"] - 0.03
+
+
+def test_separable_iou_gap_is_what_the_prose_says(results):
+    # "about a tenth lower ... on every class ... the paired per-image test says it is no accident"
+    gap = results["separable_minus_standard_iou"]
+    assert gap == pytest.approx(results["separable_iou"] - results["standard_iou"])
+    assert -0.15 <= gap <= -0.05
+    assert all(s < t for s, t in zip(results["separable_iou_per_class"], results["standard_iou_per_class"]))
+    assert results["separable_vs_standard_p_value"] < 0.01
+
+
+def test_ious_are_sensible_and_depth_to_space_is_coarser(results):
+    for name in ("standard", "separable", "d2s"):
+        per_class = results[f"{name}_iou_per_class"]
+        assert len(per_class) == 3
+        assert results[f"{name}_iou"] == pytest.approx(float(np.mean(per_class)))
+        assert 0.5 <= results[f"{name}_iou"] <= 1.0
+        # "the border class is the hardest for every network"
+        assert per_class[2] == min(per_class)
+    assert results["d2s_iou"] < results["separable_iou"]
+    assert results["d2s_iou_per_class"][2] < results["separable_iou_per_class"][2]
+
+
+def test_paired_tests_are_stated(results):
+    for name in ("separable", "d2s"):
+        assert 0.0 <= results[f"{name}_vs_standard_p_value"] <= 1.0
+
+
+def test_latency_is_measured_in_rounds_and_separable_is_faster(results):
+    for name in ("standard", "separable", "d2s"):
+        low, high = results[f"{name}_latency_spread_ms"]
+        assert 0 < low <= results[f"{name}_latency_ms"] <= high
+    assert results["separable_latency_ms"] < results["standard_latency_ms"]
+    assert results["separable_speedup"] == pytest.approx(
+        results["standard_latency_ms"] / results["separable_latency_ms"]
+    )
+    # "by less than its FLOPs promise"
+    assert results["separable_speedup"] < 1 / results["separable_flops_ratio"]
