@@ -66,7 +66,9 @@ def _check_pair(conv: Any, bn: Any) -> None:
             "nonlinearity cannot be folded into the convolution (put the activation after the BatchNorm)"
         )
     if int(conv.kernel.shape[-1]) != int(bn.moving_mean.shape[0]):
-        raise ValueError(f"{conv.name} has {conv.kernel.shape[-1]} output channels but {bn.name} {bn.moving_mean.shape[0]}")
+        raise ValueError(
+            f"{conv.name} has {conv.kernel.shape[-1]} output channels but {bn.name} {bn.moving_mean.shape[0]}"
+        )
 
 
 @sealed.reference("ch08_training_efficiency/04_batchnorm_and_compress:fold_batchnorm")
@@ -171,7 +173,12 @@ def fold_model(model: Any) -> Any:
             beta = bn.beta.numpy().astype(np.float64) if bn.center else np.zeros(n)
             scale = gamma / np.sqrt(bn.moving_variance.numpy().astype(np.float64) + bn.epsilon)
             new_layers.append(type(conv).from_config(config))
-            weights.append([(kernel * scale).astype(np.float32), (beta + (bias - bn.moving_mean.numpy()) * scale).astype(np.float32)])
+            weights.append(
+                [
+                    (kernel * scale).astype(np.float32),
+                    (beta + (bias - bn.moving_mean.numpy()) * scale).astype(np.float32),
+                ]
+            )
             skip = True
         else:
             new_layers.append(type(layer).from_config(layer.get_config()))
@@ -337,7 +344,10 @@ def convert(model: Any, mode: str) -> Any:
             )
         )
         w = [conv.kernel.numpy()] + ([conv.bias.numpy()] if conv.use_bias else [])
-        w += [bn.gamma.numpy() if bn.scale else np.ones(n, "float32"), bn.beta.numpy() if bn.center else np.zeros(n, "float32")]
+        w += [
+            bn.gamma.numpy() if bn.scale else np.ones(n, "float32"),
+            bn.beta.numpy() if bn.center else np.zeros(n, "float32"),
+        ]
         weights.append(w + [bn.moving_mean.numpy(), bn.moving_variance.numpy()])
         skip = True
     converted = keras.Sequential(new_layers, name=f"{model.name}_{mode}")
@@ -466,7 +476,9 @@ def benchmark_modes(
     if min(image_size, batch_size, steps, rounds, *channels) < 1:
         raise ValueError("image_size, channels, batch_size, steps and rounds must be positive")
     if not os.path.exists("/proc/self/clear_refs"):
-        raise RuntimeError("benchmark_modes measures peak memory through Linux's /proc/self/clear_refs; not available here")
+        raise RuntimeError(
+            "benchmark_modes measures peak memory through Linux's /proc/self/clear_refs; not available here"
+        )
     config = dict(
         modes=list(modes),
         image_size=int(image_size),

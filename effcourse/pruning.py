@@ -37,7 +37,9 @@ def _tfmot() -> Any:
 def _require_keras2_graph_model(model: Any, fn: str) -> None:
     if not isinstance(model, keras.Model):
         kind = type(model).__module__ + "." + type(model).__name__
-        hint = " (a Keras 3 model: build it with `from effcourse.compat import keras`)" if kind.startswith("keras") else ""
+        hint = (
+            " (a Keras 3 model: build it with `from effcourse.compat import keras`)" if kind.startswith("keras") else ""
+        )
         raise TypeError(f"{fn} needs a tf_keras model, got {kind}{hint}")
     if not (isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)):
         raise TypeError(
