@@ -3,7 +3,8 @@
 A ``Conv2D`` followed by ``BatchNormalization`` computes, per output channel ``c``,
 ``gamma_c * (conv(x)_c + b_c - mean_c) / sqrt(var_c + eps) + beta_c``. How the statistics
 ``mean, var`` are obtained and where the affine transform is applied gives the modes of
-Wang et al. (2024, *Efficient ConvBN Blocks for Transfer Learning and Beyond*, ICLR):
+You, Qin, Bao, Cao, Huang, Shan and Long (2024, *Efficient ConvBN Blocks for Transfer Learning and
+Beyond*, ICLR):
 
 - **train**: the batch's statistics; the running statistics are updated.
 - **eval**: the running statistics, frozen; the normalisation is a second operation after the
@@ -199,7 +200,7 @@ class ConvBN(keras.layers.Layer):
       operations; the statistics are frozen; the kernel, ``gamma`` and ``beta`` train.
     - ``"tune"``: ``conv(x; W * s) + beta + (b - moving_mean) * s`` with
       ``s = gamma / sqrt(moving_variance + eps)`` computed every call: the same outputs and
-      gradients as ``"eval"``, one operation on the feature map instead of two (Wang et al.,
+      gradients as ``"eval"``, one operation on the feature map instead of two (You et al.,
       2024, *Efficient ConvBN Blocks for Transfer Learning and Beyond*, ICLR, Algorithm 1).
 
     Its weights are ``kernel`` (kh, kw, c_in, filters), ``bias`` (filters,) if ``use_bias``,
