@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from effcourse import sealed
+from effcourse.measure.sizes import KERNEL_NAMES
 
 __all__ = ["INITS", "cluster", "is_clustered", "kmeans_1d", "strip"]
 
@@ -291,10 +292,10 @@ def cluster(
     if is_clustered(model):
         raise ValueError("cluster: the model is already clustered; strip(model) first to cluster it again")
 
-    names = [layer.name for layer in model.layers]
-    chosen = set(names) if layers is None else set(layers)
     if isinstance(layers, str):
         raise ValueError(f"cluster: layers must be a list of layer names, got the string {layers!r}")
+    names = [layer.name for layer in model.layers]
+    chosen = set(names) if layers is None else set(layers)
     unknown = sorted(chosen - set(names))
     if unknown:
         raise ValueError(f"cluster: the model has no layer named {', '.join(unknown)} (its layers: {', '.join(names)})")
@@ -306,6 +307,19 @@ def cluster(
             f"cluster: tfmot cannot cluster {listed}. Cluster the other layers only, e.g. "
             f"cluster(model, ..., layers={supported!r}), or make the layer a "
             f"tfmot.clustering.keras.ClusterableLayer (it must say which weights to cluster)"
+        )
+
+    small = [
+        f"{layer.name} ({int(np.prod(w.shape))} weights in {w.name.split('/')[-1].split(':')[0]})"
+        for layer in model.layers
+        if layer.name in chosen
+        for w in layer.trainable_weights
+        if w.name.split("/")[-1].split(":")[0] in KERNEL_NAMES and int(np.prod(w.shape)) < number_of_clusters
+    ]
+    if small:
+        raise ValueError(
+            f"cluster: {number_of_clusters} clusters need at least {number_of_clusters} weights per kernel, but "
+            f"{', '.join(small)}; use fewer clusters or leave such layers out with layers=[...]"
         )
 
     tfmot = _tfmot()
