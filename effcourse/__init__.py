@@ -31,6 +31,7 @@ _SUBMODULES = {
     "augmentation",
     "check",
     "cli",
+    "clustering",
     "compat",
     "data",
     "deploy",
