@@ -32,6 +32,7 @@ _SUBMODULES = {
     "augmentation",
     "check",
     "cli",
+    "clustering",
     "compat",
     "data",
     "deploy",

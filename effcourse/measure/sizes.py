@@ -275,7 +275,7 @@ def unique_weights(model: Any) -> dict[str, int]:
     Returns:
         ``{layer path: number of unique kernel values}``.
 
-    Taught in: chapters/ch05_advanced_compression (clustering; planned)
+    Taught in: chapters/ch05_advanced_compression/01_clustering
     """
     _require_layer(model, "unique_weights")
     if not model.built:
