@@ -85,7 +85,9 @@ def test_paired_test_is_stated_for_every_seed(figures):
 
 
 def test_the_transformer_block_learns_the_task(figures):
-    assert figures["transformer_accuracy"] > figures["rnn_accuracy"] + 0.1
+    # "also learns the task, less well than attention pooling ... still significant on every seed"
+    assert figures["transformer_accuracy"] > figures["rnn_accuracy"] + 0.05
+    assert max(figures["transformer_vs_rnn_p_values"]) < 0.01
 
 
 def test_attention_weights_are_close_to_uniform(figures):
