@@ -15,24 +15,6 @@ NAME = "ch04_efficient_architectures/03_depthwise_separable"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_separable_needs_at_most_a_fifth_of_the_flops(results):
     assert results["separable_flops"] * 5 <= results["standard_flops"]
     assert results["separable_flops_ratio"] == pytest.approx(results["separable_flops"] / results["standard_flops"])

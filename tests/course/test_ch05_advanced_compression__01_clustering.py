@@ -15,24 +15,6 @@ NAME = "ch05_advanced_compression/01_clustering"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_clustered_model_gzips_to_a_third_of_the_baseline(results):
     assert results["clustered_gzip_bytes"] * 3 <= results["baseline_gzip_bytes"]
     # "about five times smaller"

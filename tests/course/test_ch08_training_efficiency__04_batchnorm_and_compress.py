@@ -15,24 +15,6 @@ MODES = ["train", "eval", "tune", "deploy"]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 90 s)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_folding_is_exact(results):
     assert results["fold_max_abs_error"] < 1e-5
 

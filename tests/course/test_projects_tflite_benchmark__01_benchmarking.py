@@ -17,24 +17,6 @@ MODES = ("float", "dynamic", "float16", "int8")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(solution_run):
-    result = solution_run(NAME)
-    print(f"\n{NAME}: executed in {result.seconds:.1f} s (budget 120 s for projects)")
-    return result
-
-
-@pytest.fixture(scope="module")
-def results(run):
-    assert not run.errors, "the solution notebook has cell errors:\n" + "\n".join(run.errors)
-    return run.results
-
-
-def test_executes_without_errors(run):
-    assert not run.errors, "cells failed:\n" + "\n".join(run.errors)
-    assert run.results, "the notebook recorded no figures"
-
-
 def test_quantized_variants_are_smaller(results):
     float_bytes = results["bytes_float"]
     assert results["bytes_int8"] <= float_bytes / 3
