@@ -70,6 +70,8 @@ def test_teacher_is_better_than_every_student(results):
 
 def test_distillation_beats_scratch_by_two_points(results):
     assert results["student_distilled_accuracy"] >= results["student_scratch_accuracy"] + 0.02
+    # "by about two points in the median"
+    assert results["student_distilled_accuracy"] - results["student_scratch_accuracy"] <= 0.035
     # "in every seed"
     assert all(d > s for d, s in zip(results["distilled_accuracies"], results["scratch_accuracies"]))
 
