@@ -97,14 +97,21 @@ class Distiller(keras.Model):
     student alone; its metrics are ``loss`` (training: the distillation loss; evaluation: the
     student's cross-entropy) and ``accuracy``. After training, use ``distiller.student``.
 
+    When the inputs are fixed arrays (no augmentation inside ``fit``), the teacher's outputs
+    never change: compute them once with ``teacher.predict(x)`` and pass them with the labels,
+    ``fit(x, (y, teacher_logits))``; the teacher then does not run during training (one forward
+    pass per example instead of one per step). ``evaluate`` takes the labels alone.
+
     Example:
         >>> distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)  # doctest: +SKIP
         >>> distiller.compile(optimizer=keras.optimizers.Adam(3e-3))             # doctest: +SKIP
         >>> distiller.fit(x_train, y_train, epochs=20, verbose=0)                # doctest: +SKIP
+        >>> teacher_logits = teacher.predict(x_train, verbose=0)                 # doctest: +SKIP
+        >>> distiller.fit(x_train, (y_train, teacher_logits), epochs=20)        # doctest: +SKIP
 
     Caveats:
-        The teacher runs on every batch; when its outputs never change (no augmentation), this
-        costs one teacher forward pass per step.
+        Without precomputed logits the teacher runs on every batch: one teacher forward pass
+        per step. Precomputed logits must be the teacher's outputs for exactly those inputs.
 
     Args:
         student: a Keras model mapping inputs to K logits (no softmax).
@@ -139,7 +146,11 @@ class Distiller(keras.Model):
 
     def train_step(self, data: Any) -> dict[str, Any]:
         x, y = data[0], data[1]
-        teacher_logits = self.teacher(x, training=False)
+        if isinstance(y, (tuple, list)):  # fit(x, (y, teacher_logits)): the teacher's logits precomputed
+            y, teacher_logits = y
+            teacher_logits = tf.cast(teacher_logits, tf.float32)
+        else:
+            teacher_logits = self.teacher(x, training=False)
         with tf.GradientTape() as tape:
             student_logits = self.student(x, training=True)
             # Hinton's loss, written out here rather than in a method of its own: a learner could

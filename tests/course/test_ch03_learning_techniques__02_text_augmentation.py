@@ -43,6 +43,7 @@ def test_gain_shrinks_as_labels_grow(figures):
     assert labels == sorted(labels) and len(labels) >= 3
     assert gain[0] >= 0.02
     assert gain[-1] < gain[0]
+    assert all(a > b for a, b in zip(gain, gain[1:]))  # "the gain shrinks" at every step of the sweep
     assert gain[-1] <= 0.01  # "the gain shrinks toward zero" with the most labels
 
 

@@ -5,6 +5,20 @@ from scratch by at least 0.02 and recovers at least half of the teacher-student 
 has at least 5x fewer parameters. The half-gap target is not met within the notebook's budget
 (about a third is recovered: see the notebook's discussion); it is kept as a strict xfail so that
 it is reported, and flips to an error the day it holds. The other tests check what the prose says.
+
+What was tried to meet it (medians over seeds 0-2 on the 400 test clips; teacher 0.98; the
+teacher's logits precomputed, ``Distiller.fit(x, (y, teacher_logits))``; 2026-12-01):
+- 3x longer training for every student (1500 steps, no augmentation): scratch 0.920 (seeds
+  0.93/0.92/0.86), distilled at T=4, alpha=0.5: 0.945; T=4, alpha=0.1: 0.94; T=8, alpha=0.1: 0.945;
+  about 0.4 of the gap, at three times the notebook's student budget.
+- a transfer set of time-shifted copies (4 copies, shifts up to 6 frames, 1500 steps; scratch on the
+  same inputs): scratch 0.935; distilled T=4: 0.9625 (0.6 of the gap) but T=8, which the validation
+  split of seed 0 prefers, 0.95 (0.33); with 8 copies, shifts up to 8 frames: scratch 0.9275, best
+  distilled 0.9475 (0.38).
+- the same with mixup of the shifted copies (function matching, Beyer et al. 2022): scratch 0.9425,
+  best distilled 0.955 (0.33).
+Gains of 0.01-0.03 are of the size of the seed-to-seed spread on 400 clips, so none of these is a
+robust half-gap recovery within the budget.
 """
 
 import numpy as np
@@ -38,12 +52,16 @@ def test_teacher_is_better_than_every_student(results):
 
 def test_distillation_beats_scratch_by_two_points(results):
     assert results["student_distilled_accuracy"] >= results["student_scratch_accuracy"] + 0.02
+    # "by about two points in the median"
+    assert results["student_distilled_accuracy"] - results["student_scratch_accuracy"] <= 0.035
     # "in every seed"
     assert all(d > s for d, s in zip(results["distilled_accuracies"], results["scratch_accuracies"]))
 
 
 @pytest.mark.xfail(
-    strict=True, reason="about a third of the gap is recovered within the 60 s budget (see the notebook)"
+    strict=True,
+    reason="about a third of the gap is recovered within the 60 s budget (0.29 recorded); longer training, "
+    "shifted and mixup transfer sets reached 0.33-0.42 where T was chosen on validation (see the module docstring)",
 )
 def test_distillation_recovers_half_of_the_gap(results):
     gap = results["teacher_accuracy"] - results["student_scratch_accuracy"]

@@ -106,6 +106,33 @@ def test_distiller_trains_only_the_student_and_evaluates_it():
     np.testing.assert_allclose(distiller.predict(x[:5], verbose=0), student.predict(x[:5], verbose=0), rtol=1e-6)
 
 
+def test_distiller_with_precomputed_teacher_logits_matches_the_teacher_running():
+    x, y = _toy(2, n=128)
+    keras.utils.set_random_seed(0)
+    teacher = _mlp(16, "teacher")
+    teacher.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    teacher.fit(x, y, epochs=5, verbose=0)
+    teacher_logits = teacher.predict(x, verbose=0)
+    students = []
+    for precomputed in (False, True):
+        keras.utils.set_random_seed(1)
+        student = _mlp(4, "student")
+        distiller = distillation.Distiller(student, teacher, temperature=3.0, alpha=0.3)
+        distiller.compile(optimizer=keras.optimizers.SGD(0.1))
+        targets = (y, teacher_logits) if precomputed else y
+        distiller.fit(x, targets, epochs=3, batch_size=32, shuffle=False, verbose=0)
+        students.append(student)
+    for a, b in zip(students[0].get_weights(), students[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # the logits do matter: a wrong teacher gives a different student
+    keras.utils.set_random_seed(1)
+    student = _mlp(4, "student")
+    distiller = distillation.Distiller(student, teacher, temperature=3.0, alpha=0.3)
+    distiller.compile(optimizer=keras.optimizers.SGD(0.1))
+    distiller.fit(x, (y, -teacher_logits), epochs=3, batch_size=32, shuffle=False, verbose=0)
+    assert not np.allclose(student.get_weights()[0], students[1].get_weights()[0], atol=1e-4)
+
+
 def test_distiller_rejects_bad_arguments():
     with pytest.raises(TypeError, match="Keras model"):
         distillation.Distiller("student", _mlp(4, "t"))
