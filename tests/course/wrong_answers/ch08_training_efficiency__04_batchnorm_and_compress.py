@@ -99,6 +99,19 @@ _ALL = [
     ),
 ]
 
+# found by a tester: epsilon hard-coded to Keras' default 1e-3 (only the hidden tests vary epsilon)
+_ALL.append(
+    dict(
+        cell="fold_batchnorm",
+        source="""def fold_batchnorm(conv, bn):
+    s = bn.gamma.numpy() / np.sqrt(bn.moving_variance.numpy() + 1e-3)
+    b = conv.bias.numpy() if conv.use_bias else 0
+    return conv.kernel.numpy() * s, bn.beta.numpy() + (b - bn.moving_mean.numpy()) * s
+""",
+        loses=["fold_batchnorm__test"],
+    )
+)
+
 # The suite grades one wrong answer through the sandbox (each costs a run of the notebook's cut);
 # the others are MORE_WRONG_ANSWERS, checked in-process to lose exactly their cell.
 WRONG_ANSWERS = _ALL[:1]

@@ -101,6 +101,25 @@ _ALL = [
     ),
 ]
 
+# found by a tester: a percentile method other than NumPy's default linear interpolation
+_ALL.append(
+    dict(
+        cell="benchmark_loop",
+        source="""def benchmark_loop(invoke, warmup=5, repeats=50, clock=time.perf_counter):
+    for _ in range(warmup):
+        invoke()
+    times = []
+    for _ in range(repeats):
+        s = clock()
+        invoke()
+        times.append((clock() - s) * 1e3)
+    times = np.array(times)
+    return {"times_ms": times, "median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90, method="hazen"))}
+""",
+        loses=["benchmark_loop__test"],
+    )
+)
+
 # Graded through the sandbox (a full notebook run): the warm-up runs included in the statistics.
 # The others are checked in-process (tests/course/test_wrong_answers_in_process.py).
 WRONG_ANSWERS = [_ALL[0]]
