@@ -129,7 +129,7 @@ def _tpu_hint(tpu: str | None) -> str | None:
     for var in ("TPU_NAME", "COLAB_TPU_ADDR"):
         if os.environ.get(var):
             return "" if var == "COLAB_TPU_ADDR" else os.environ[var]
-    if any(Path("/dev").glob("accel*")) or Path("/dev/vfio").is_dir() and os.environ.get("TPU_ACCELERATOR_TYPE"):
+    if any(Path("/dev").glob("accel*")) or (Path("/dev/vfio").is_dir() and os.environ.get("TPU_ACCELERATOR_TYPE")):
         return "local"  # a Cloud TPU VM
     return None
 

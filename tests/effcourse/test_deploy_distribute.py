@@ -153,32 +153,23 @@ def _weights(stdout: str) -> list[np.ndarray]:
     return [np.array(w, dtype=np.float32) for w in json.loads(line[len("WEIGHTS ") :])]
 
 
-def _run(mode: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    full_env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    full_env.update(TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
-    return subprocess.Popen(
-        [sys.executable, "-c", TRAIN, mode],
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _finish(proc: subprocess.Popen, timeout: float = 600) -> list[np.ndarray]:
+def _train(mode: str, timeout: float = 600) -> list[np.ndarray]:
+    """Run TRAIN in one child process (no TF_CONFIG) and return the weights it ends with."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", TRAIN, mode], env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"a training process did not finish in {timeout} s:\n{err[-3000:]}")
-    assert proc.returncode == 0, err[-3000:]
-    return _weights(out)
+        pytest.fail(f"the {mode} training process did not finish in {timeout} s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return _weights(proc.stdout)
 
 
 @pytest.fixture(scope="module")
 def single_device_weights():
-    return _finish(_run("single"))
+    return _train("single")
 
 
 def _assert_same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
@@ -188,7 +179,7 @@ def _assert_same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
 
 
 def test_mirrored_on_two_logical_cpus_equals_one_device(single_device_weights):
-    _assert_same(_finish(_run("mirrored")), single_device_weights)
+    _assert_same(_train("mirrored"), single_device_weights)
 
 
 def test_two_worker_processes_equal_one_process(single_device_weights):
