@@ -46,8 +46,12 @@ lab: setup
 	@echo "Starting JupyterLab on the course; open the URL it prints (http://localhost:8888/lab?token=...). Ctrl-C stops it."
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --no-browser $(ALLOW_ROOT) $(LAB_ARGS)
 
+# Two pytest-xdist workers: a sandboxed notebook run keeps about one core busy, so two nearly halve
+# the wall time on a 2-core machine; each assignment's tests stay on one worker (tests/conftest.py).
+# `make test TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup
-	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest $(PYTEST_ARGS)
+	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: setup
 	EFFCOURSE_DATA=offline $(PY) -m pytest tests/effcourse $(PYTEST_ARGS)
