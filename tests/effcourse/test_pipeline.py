@@ -64,7 +64,9 @@ def test_plot_schedule_draws_every_operation():
 
 def _model(seed):
     rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.layers.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(2)]
+    )
     model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
     return model, rng
 

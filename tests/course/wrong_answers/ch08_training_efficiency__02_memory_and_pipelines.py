@@ -49,8 +49,11 @@ _ALL = [
     # sums the micro-batches' mean-loss gradients instead of averaging them (M times too large)
     dict(cell="accumulate_gradients", source=_accumulate(weight="1.0"), loses=["accumulate_gradients__test"]),
     # weights every micro-batch 1/M: right only when M divides N
-    dict(cell="accumulate_gradients", source=_accumulate(weight="(1 / num_micro_batches)"),
-         loses=["accumulate_gradients__test"]),
+    dict(
+        cell="accumulate_gradients",
+        source=_accumulate(weight="(1 / num_micro_batches)"),
+        loses=["accumulate_gradients__test"],
+    ),
     # drops the remainder: micro-batches of N // M examples, the last N % M examples never seen
     dict(
         cell="accumulate_gradients",
@@ -62,15 +65,27 @@ _ALL = [
         loses=["accumulate_gradients__test"],
     ),
     # the last micro-batch weighted by the others' size (n // M) instead of its own
-    dict(cell="accumulate_gradients", source=_accumulate(weight="((n // num_micro_batches) / n)"),
-         loses=["accumulate_gradients__test"]),
+    dict(
+        cell="accumulate_gradients",
+        source=_accumulate(weight="((n // num_micro_batches) / n)"),
+        loses=["accumulate_gradients__test"],
+    ),
     # overwrites instead of accumulating: only the last micro-batch's gradients survive
-    dict(cell="accumulate_gradients", source=_accumulate(accumulate="            t[...] = g.numpy()"),
-         loses=["accumulate_gradients__test"]),
+    dict(
+        cell="accumulate_gradients",
+        source=_accumulate(accumulate="            t[...] = g.numpy()"),
+        loses=["accumulate_gradients__test"],
+    ),
     # no error for more micro-batches than examples (empty micro-batches)
-    dict(cell="accumulate_gradients", source=_accumulate(check="""\
+    dict(
+        cell="accumulate_gradients",
+        source=_accumulate(
+            check="""\
     if num_micro_batches < 1:
-        raise ValueError("bad num_micro_batches")"""), loses=["accumulate_gradients__test"]),
+        raise ValueError("bad num_micro_batches")"""
+        ),
+        loses=["accumulate_gradients__test"],
+    ),
     # S / (M + S): counts the whole pipeline depth as idle
     dict(cell="bubble_fraction", source=_bubble("S / (M + S)"), loses=["bubble_fraction__test"]),
     # (S - 1) / M: idle slots over busy slots, not over the step's length
