@@ -12,6 +12,7 @@ Every efficiency claim in the course is a number one of these functions computed
     measure.compare_latency({"float": float_model, "int8": int8_model}, x[:1])  # interleaved rounds, spread
     measure.compare_accuracy(y_test, pred_a, pred_b)   # paired: McNemar's exact test on the disagreements
     measure.mean_iou(y_true, y_pred, num_classes=3)    # segmentation: intersection over union per class
+    measure.peak_memory_in_child(train, steps=3)        # run in a fresh process: (result, peak_mib, start_mib)
 
 Counting conventions (the same in every chapter):
 
@@ -62,6 +63,8 @@ __all__ = [
     "tflite_predict",
     "tflite_accuracy",
     "interpreter",
+    "PeakMemory",
+    "peak_memory_in_child",
 ]
 
 from effcourse.measure.counting import (
@@ -81,6 +84,7 @@ from effcourse.measure.counting import (
     summary,
     uncounted_layers,
 )
+from effcourse.measure.memory import PeakMemory, peak_memory_in_child
 from effcourse.measure.running import (
     Latency,
     LatencyComparison,
