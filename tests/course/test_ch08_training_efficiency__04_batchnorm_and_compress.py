@@ -20,19 +20,21 @@ def test_folding_is_exact(results):
 
 
 def test_eval_and_tune_train_alike(results):
-    # "agree to float rounding over the first steps, drift apart only slowly (about 1e-3)"
-    assert results["eval_tune_first_steps_max_difference"] < 1e-4
-    assert results["eval_tune_max_loss_difference"] < 2e-2
+    # "start from exactly the same loss, within 1e-3 over the first ten steps, a few hundredths by the
+    # end of the run, test accuracies within two points" (1e-6 / 3e-4 over ten steps on two machines)
     assert results["mode_first_step_loss"]["eval"] == pytest.approx(results["mode_first_step_loss"]["tune"], abs=1e-5)
-    assert results["mode_p_values_vs_eval"]["tune"] > 0.5
+    assert results["eval_tune_first_steps_max_difference"] < 1e-3
+    assert results["eval_tune_max_loss_difference"] < 5e-2
+    accuracy = results["mode_test_accuracy"]
+    assert abs(accuracy["eval"] - accuracy["tune"]) <= 0.02
 
 
 def test_tune_and_deploy_need_less_memory(results):
     peak, feature_map = results["mode_peak_memory_mib"], results["feature_map_mib"]
     assert set(peak) == set(MODES)
-    # "a few MiB less, of the order of one feature map per block" (three blocks)
-    for lean, heavy in [("tune", "eval"), ("deploy", "train")]:
-        assert 0.5 * feature_map <= peak[heavy] - peak[lean] <= 3 * feature_map * 1.5, (lean, heavy, peak)
+    # "tune needs one feature map per block (3 x 2 MiB) less than eval; deploy saves even more against train"
+    assert 2 * feature_map <= peak["eval"] - peak["tune"] <= 4 * feature_map, peak
+    assert peak["eval"] - peak["tune"] <= peak["train"] - peak["deploy"] <= 9 * feature_map, peak
 
 
 def test_step_times_are_recorded(results):
@@ -44,7 +46,7 @@ def test_train_mode_learns_the_new_task_best(results):
     accuracy = results["mode_test_accuracy"]
     assert max(accuracy, key=accuracy.get) == "train"
     assert results["mode_p_values_vs_eval"]["train"] < 0.05
-    # "deploy mode ended a little above eval (the paired test is borderline)"
+    # "deploy mode ended above eval"
     assert accuracy["eval"] < accuracy["deploy"] < accuracy["train"]
 
 

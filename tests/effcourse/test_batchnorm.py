@@ -134,8 +134,19 @@ def test_fold_functions_are_sealed_references():
 
 @pytest.mark.slow
 def test_benchmark_modes_in_a_child_process():
-    result = batchnorm.benchmark_modes(("eval", "tune"), image_size=8, channels=(4,), batch_size=4, steps=1, rounds=2)
-    assert set(result) == {"eval", "tune"}
+    modes = ("train", "eval", "tune", "deploy")
+    result = batchnorm.benchmark_modes(modes, image_size=32, channels=(8,), batch_size=8, steps=1, rounds=2)
+    assert set(result) == set(modes)
     for figures in result.values():
         assert len(figures["step_ms"]) == 2 and all(t > 0 for t in figures["step_ms"])
-        assert figures["peak_memory_mib"] >= 0
+    peak = {mode: figures["peak_memory_mib"] for mode, figures in result.items()}
+    feature_map_mib = 8 * 32 * 32 * 8 * 4 / 2**20  # one block's output, 0.25 MiB
+    # eval keeps the convolution's output for the backward pass of the affine map, tune does not
+    assert peak["eval"] - peak["tune"] >= 0.5 * feature_map_mib, peak
+    assert peak["train"] >= peak["eval"] and peak["deploy"] <= peak["tune"], peak
+
+
+@pytest.mark.slow
+def test_benchmark_modes_refuses_to_report_nothing():
+    with pytest.raises(RuntimeError, match="larger image_size"):
+        batchnorm.benchmark_modes(("tune",), image_size=8, channels=(4,), batch_size=4, steps=1, rounds=1)
