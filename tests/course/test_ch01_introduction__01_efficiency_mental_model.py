@@ -124,19 +124,19 @@ def test_latency_is_interleaved_and_recorded_with_its_spread(results):
         assert 0 < low <= median <= high, f"{m}: round medians {low}..{high}, median {median}"
 
 
-def test_cnn_and_wide_mlp_do_not_differ_significantly(results):
-    # the prose: "no significant difference" (McNemar's exact test; bootstrap interval over originals contains 0)
-    assert value(results, "cnn_vs_wide_mlp_p_value") > 0.05
-    assert value(results, "cnn_vs_wide_mlp_discordant") > 0
-    # quoted in the prose: p = 0.20, 1.3 points ahead, 104 disagreements
-    assert value(results, "cnn_vs_wide_mlp_p_value") == pytest.approx(0.20, abs=0.1)
-    assert value(results, "cnn_vs_wide_mlp_difference") == pytest.approx(0.013, abs=0.01)
+def test_cnn_lead_over_wide_mlp_is_borderline(results):
+    # the prose: "about 100 disagreements, the cnn about 2 points ahead, McNemar's p about 0.02, the
+    # bootstrap interval starts just above 0: borderline". The figures depend on the CPU's float
+    # kernels: p = 0.018 with AVX-512, 0.042 with AVX2 (interval from -0.002); both must pass.
+    assert 60 <= value(results, "cnn_vs_wide_mlp_discordant") <= 140
+    assert 0.01 <= value(results, "cnn_vs_wide_mlp_difference") <= 0.03
     assert value(results, "cnn_vs_wide_mlp_difference") == pytest.approx(
         value(results, "cnn_accuracy") - value(results, "wide_mlp_accuracy"), abs=1e-6
     )
+    assert 0.005 <= value(results, "cnn_vs_wide_mlp_p_value") < 0.05
     if "cnn_vs_wide_mlp_bootstrap_ci" in results:
         low, high = results["cnn_vs_wide_mlp_bootstrap_ci"]
-        assert low <= 0 <= high, f"the prose says the bootstrap interval contains 0: {low}..{high}"
+        assert -0.01 <= low <= 0.01 < high, f"the prose says the bootstrap interval starts near 0: {low}..{high}"
 
 
 def test_the_full_data_run_is_the_section_4_mlp(results):
