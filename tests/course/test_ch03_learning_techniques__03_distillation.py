@@ -3,7 +3,8 @@
 Targets from the issue (medians over 3 seeds): the distilled student beats the student trained
 from scratch by at least 0.02 and recovers at least half of the teacher-student gap; the student
 has at least 5x fewer parameters. The half-gap target is not met within the notebook's budget
-(about a third is recovered: see the notebook's discussion); it is kept as a strict xfail so that
+(a quarter to a half is recovered, depending on the CPU's float kernels: see the notebook's
+discussion); it is kept as a strict xfail so that
 it is reported, and flips to an error the day it holds. The other tests check what the prose says.
 
 What was tried to meet it (medians over seeds 0-2 on the 400 test clips; teacher 0.98; the
@@ -52,15 +53,16 @@ def test_teacher_is_better_than_every_student(results):
 
 def test_distillation_beats_scratch_by_two_points(results):
     assert results["student_distilled_accuracy"] >= results["student_scratch_accuracy"] + 0.02
-    # "by about two points in the median"
-    assert results["student_distilled_accuracy"] - results["student_scratch_accuracy"] <= 0.035
-    # "in every seed"
-    assert all(d > s for d, s in zip(results["distilled_accuracies"], results["scratch_accuracies"]))
+    # "by two to four points in the median" (0.0225, 0.0325 and 0.04 on three machines)
+    assert results["student_distilled_accuracy"] - results["student_scratch_accuracy"] <= 0.045
+    # "and in at least two of the three seeds"
+    assert sum(d > s for d, s in zip(results["distilled_accuracies"], results["scratch_accuracies"])) >= 2
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="about a third of the gap is recovered within the 60 s budget (0.29 recorded); longer training, "
+    reason="a quarter to a half of the gap is recovered within the budget (0.29, 0.38, 0.47 on three machines); "
+    "longer training, "
     "shifted and mixup transfer sets reached 0.33-0.42 where T was chosen on validation (see the module docstring)",
 )
 def test_distillation_recovers_half_of_the_gap(results):
@@ -72,7 +74,7 @@ def test_gap_recovered_is_what_the_prose_says(results):
     gap = results["teacher_accuracy"] - results["student_scratch_accuracy"]
     recovered = (results["student_distilled_accuracy"] - results["student_scratch_accuracy"]) / gap
     assert results["gap_recovered"] == pytest.approx(recovered)
-    assert 0.2 <= recovered <= 0.45  # "about a third"
+    assert 0.25 <= recovered < 0.5  # "between a quarter and a half"
 
 
 def test_paired_tests_are_stated(results):
@@ -88,17 +90,15 @@ def test_temperature_is_chosen_on_the_validation_split(results):
     best = results["best_temperature"]
     assert by_t[float(best)] == max(by_t.values())
     assert best > 1  # softening helps
-    # the sweep's two ends: T=1 no better than scratch (seed 0), the largest T below the best
-    assert by_t[1.0] <= results["scratch_validation_accuracies"][0] + 0.005
+    # the sweep's two ends: T=1 "below the best temperature", T=8 "again below the best"
+    assert by_t[1.0] < by_t[float(best)]
     assert by_t[8.0] < by_t[float(best)]
 
 
 def test_imitation_is_reported_as_it_went(results):
-    # "no better than training from scratch, below distillation, its seeds vary a lot"
+    # "no better than training from scratch, and below distillation"
     assert results["imitation_gain"] == pytest.approx(
         results["student_imitation_accuracy"] - results["student_scratch_accuracy"]
     )
     assert results["student_imitation_accuracy"] <= results["student_scratch_accuracy"] + 0.005
     assert results["student_imitation_accuracy"] < results["student_distilled_accuracy"]
-    spread = {n: np.ptp(results[f"{n}_accuracies"]) for n in ("scratch", "imitation")}
-    assert spread["imitation"] > spread["scratch"]
