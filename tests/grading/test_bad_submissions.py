@@ -460,7 +460,18 @@ def test_every_case_gets_its_expected_score(batch):
     expected = {s: e for s, (_, e, _) in table.items()} | {s: e for s, (e, _) in STRUCTURAL.items()}
     got = {g.student: g.score for g in report.grades}
     wrong = {s: (got.get(s), e) for s, e in expected.items() if got.get(s) != e}
-    assert not wrong, f"(got, expected) per student: {wrong}"
+    # on a mismatch, say why: each cell's status and message, and the run's log (containment events)
+    why = {
+        g.student: (
+            [(c.grade_id, c.status, c.message[:300]) for c in g.cells],
+            getattr(g.run, "message", ""),
+            [line[:300] for line in (getattr(g.run, "log", None) or [])][-10:],
+            g.problems,
+        )
+        for g in report.grades
+        if g.student in wrong
+    }
+    assert not wrong, f"(got, expected) per student: {wrong}; cells, log, problems: {why}"
 
 
 @pytest.mark.slow
