@@ -29,6 +29,7 @@ EXPECTED = {
     ("effcourse.deploy.tflite.representative_dataset", "ch02_compression/02_quantizing_a_model:representative_dataset"),
     ("effcourse.plots.pareto_front", "ch01_introduction/01_efficiency_mental_model:pareto_optimal"),
     ("effcourse.plots.tradeoff", "ch01_introduction/01_efficiency_mental_model:pareto_optimal"),
+    ("effcourse.schedules.legw_learning_rate", "ch08_training_efficiency/03_large_batch:legw_schedule"),
 }
 
 
