@@ -131,10 +131,14 @@ class LEGWSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     Raises:
         ValueError: as :func:`legw_learning_rate`.
+        effcourse.sealed.SealedError: while grading or validating (it computes the exercise's
+            answer, so it is sealed like :func:`legw_learning_rate`; the lesson uses it after
+            the exercise).
 
     Taught in: chapters/ch08_training_efficiency/03_large_batch
     """
 
+    @sealed.reference("ch08_training_efficiency/03_large_batch:legw_schedule")
     def __init__(
         self,
         *,
@@ -157,6 +161,7 @@ class LEGWSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.peak = self.base_lr * (math.sqrt(k) if scaling == "sqrt" else k)
         self.warmup_steps = self.base_warmup_epochs * k * self.steps_per_epoch
 
+    @sealed.reference("ch08_training_efficiency/03_large_batch:legw_schedule")
     def __call__(self, step: Any) -> Any:
         step = tf.cast(step, tf.float32)
         if self.warmup_steps == 0:
