@@ -22,9 +22,8 @@ Taught in: chapters/ch08_training_efficiency/04_batchnorm_and_compress
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 import numpy as np
 
