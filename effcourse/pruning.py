@@ -14,18 +14,23 @@ steps the smallest-magnitude weights of each layer are masked to zero. Train it 
     pruned_model.fit(x_train, y_train, epochs=5, callbacks=pruning.callbacks())
     pruned_model = pruning.strip(pruned_model)
 
+The NumPy functions :func:`magnitude_prune` (one tensor) and :func:`magnitude_prune_global`
+(one threshold over several tensors) do one-shot magnitude pruning with an exact count of zeros.
+
 Taught in: chapters/ch08_training_efficiency/04_batchnorm_and_compress
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
 from effcourse.compat import keras
 
-__all__ = ["prune", "strip", "callbacks"]
+__all__ = ["prune", "strip", "callbacks", "magnitude_prune", "magnitude_prune_global"]
 
 
 def _tfmot() -> Any:
@@ -167,3 +172,92 @@ def strip(model: Any) -> Any:
     """
     _require_keras2_graph_model(model, "strip")
     return _tfmot().sparsity.keras.strip_pruning(model)
+
+
+def _check_sparsity(target_sparsity: Any) -> float:
+    if isinstance(target_sparsity, bool) or not isinstance(target_sparsity, (int, float, np.integer, np.floating)):
+        raise ValueError(f"target_sparsity must be a number in [0, 1], got {type(target_sparsity).__name__}")
+    if not 0.0 <= float(target_sparsity) <= 1.0:  # also refuses nan
+        raise ValueError(f"target_sparsity is the fraction of zeros, in [0, 1], got {target_sparsity}")
+    return float(target_sparsity)
+
+
+@sealed.reference("ch05_advanced_compression/02_sparsity:magnitude_prune")
+def magnitude_prune(weights: Any, target_sparsity: float) -> np.ndarray:
+    """A copy of ``weights`` whose ``floor(target_sparsity * size)`` smallest magnitudes are zero.
+
+    The entries are ordered by ``abs`` with a stable sort of ``np.ravel(weights)`` (C order), so
+    among equal magnitudes the entry that comes first is pruned first; the first
+    ``k = math.floor(target_sparsity * weights.size)`` of that order become 0 and every other entry
+    keeps its value. Entries that were zero already are among the smallest and count towards ``k``.
+    The result has the shape and dtype of ``np.asarray(weights)``; ``weights`` is not changed.
+
+    Example:
+        >>> magnitude_prune(np.array([0.5, -2.0, 1.0, -1.0]), 0.5)
+        array([ 0., -2.,  0., -1.])
+
+    Caveats:
+        ``floor`` means a tensor of 10 entries pruned to 0.25 gets 2 zeros, not 3. A sparsity
+        that is not exactly representable (``0.29 * 100 = 28.999...``) is floored as computed.
+
+    Args:
+        weights: array-like of real numbers, any shape.
+        target_sparsity: the fraction of entries to set to zero, in [0, 1].
+
+    Returns:
+        A new array of the shape and dtype of ``np.asarray(weights)``.
+
+    Raises:
+        ValueError: ``target_sparsity`` is not a number in [0, 1].
+
+    Taught in: chapters/ch05_advanced_compression/02_sparsity
+    """
+    s = _check_sparsity(target_sparsity)
+    values = np.asarray(weights)
+    pruned = values.copy()
+    flat = pruned.reshape(-1)
+    k = math.floor(s * values.size)
+    order = np.argsort(np.abs(values.reshape(-1)), kind="stable")
+    flat[order[:k]] = 0
+    return pruned
+
+
+@sealed.reference("ch05_advanced_compression/02_sparsity:magnitude_prune")
+def magnitude_prune_global(tensors: Any, target_sparsity: float) -> list[np.ndarray]:
+    """Copies of ``tensors`` with the ``floor(target_sparsity * total size)`` smallest magnitudes of all zero.
+
+    One threshold for all tensors together (global pruning): a layer of small weights loses more
+    than a layer of large ones. The order is a stable sort of the magnitudes of the tensors
+    raveled (C order) and concatenated in their order, so ties go to the earlier tensor, then the
+    earlier entry. Each result has its tensor's shape and dtype; the inputs are not changed.
+
+    Example:
+        >>> [a.tolist() for a in magnitude_prune_global([np.array([1.0, 4.0]), np.array([2.0, 3.0])], 0.5)]
+        [[0.0, 4.0], [0.0, 3.0]]
+
+    Args:
+        tensors: a non-empty list or tuple of array-likes of real numbers.
+        target_sparsity: the fraction of all their entries to set to zero, in [0, 1].
+
+    Returns:
+        A list of new arrays, one per tensor.
+
+    Raises:
+        ValueError: ``tensors`` is empty or not a list/tuple, or ``target_sparsity`` is not in [0, 1].
+
+    Taught in: chapters/ch05_advanced_compression/02_sparsity
+    """
+    s = _check_sparsity(target_sparsity)
+    if not isinstance(tensors, (list, tuple)) or len(tensors) == 0:
+        raise ValueError("tensors must be a non-empty list of arrays")
+    values = [np.asarray(t) for t in tensors]
+    sizes = [v.size for v in values]
+    magnitudes = np.concatenate([np.abs(v.reshape(-1)).astype(np.float64) for v in values])
+    k = math.floor(s * magnitudes.size)
+    keep = np.ones(magnitudes.size, dtype=bool)
+    keep[np.argsort(magnitudes, kind="stable")[:k]] = False
+    out, start = [], 0
+    for v, n in zip(values, sizes):
+        out.append(np.where(keep[start : start + n].reshape(v.shape), v, np.zeros((), v.dtype)).astype(v.dtype))
+        start += n
+    return out
