@@ -6,7 +6,9 @@ run each); this test covers the rest cheaply. Per notebook, one child process ru
 setup cells (tag ``setup``) once, then for the solution and for each wrong answer: every answer cell
 (the wrong one substituted), then every test cell with its hidden tests, each in a copy of the
 namespace, recording which test cells raise. The package is the real one (the lesson cells are not
-run, and no test cell calls a sealed reference). ``check.rng`` draws the same inputs for every entry.
+run, and no test cell calls a sealed reference), so an entry marked ``sealed_route=True`` (an answer
+that calls the course's sealed code, which loses only in the sealed build) is left to the sandboxed
+batch and must be in ``WRONG_ANSWERS``. ``check.rng`` draws the same inputs for every entry.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ spec = importlib.util.spec_from_file_location("wrong_answers", sys.argv[1])
 wa = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(wa)
 entries = list(getattr(wa, "WRONG_ANSWERS", [])) + list(getattr(wa, "MORE_WRONG_ANSWERS", []))
+# an answer that calls a sealed reference loses only in the sealed build: the sandboxed batch grades it
+# (it must be in WRONG_ANSWERS); in-process, with the real package, it is skipped
+unchecked = [e.get("what", e["cell"]) for e in getattr(wa, "MORE_WRONG_ANSWERS", []) if e.get("sealed_route")]
+entries = [e for e in entries if not e.get("sealed_route")]
 nb = nbformat.read(sys.argv[2], as_version=4)
 def meta(c):
     return c.metadata.get("nbgrader", {})
@@ -57,7 +63,7 @@ def run(substitute):
         except Exception:
             lost.append(gid)
     return sorted(lost)
-out = {"solution": run({}), "entries": []}
+out = {"solution": run({}), "entries": [], "unchecked": unchecked}
 for e in entries:
     out["entries"].append([run({e["cell"]: e["source"]}), sorted(e["loses"]), e.get("what", e["cell"])])
 print("RESULT" + json.dumps(out))
@@ -85,6 +91,9 @@ def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path)
     result = json.loads(proc.stdout.split("RESULT", 1)[1])
     assert result["solution"] == [], f"the solution fails its own tests in-process: {result['solution']}"
     assert result["entries"], f"{answers.name} holds no wrong answers"
+    assert not result["unchecked"], (
+        f"sealed_route answers must be in WRONG_ANSWERS (graded sandboxed): {result['unchecked']}"
+    )
     wrong = [(what, lost, declared) for lost, declared, what in result["entries"] if lost != declared]
     assert not wrong, (
         "wrong answers that do not lose exactly their declared cells (what, lost, declared):\n"
