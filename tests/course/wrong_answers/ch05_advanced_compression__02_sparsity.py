@@ -121,6 +121,23 @@ _ALL = [
         ),
         loses=["magnitude_prune__test"],
     ),
+    # rounds the count to nearest: round(2.5) = 2 by chance, round(2.7) = 3
+    dict(
+        cell="magnitude_prune",
+        source=_answer(prune=_PRUNE.replace("math.floor(s * values.size)", "round(s * values.size)")),
+        loses=["magnitude_prune__test"],
+    ),
+    # global: entries already zero do not count towards k (k more zeros on top of them)
+    dict(
+        cell="magnitude_prune",
+        source=_answer(
+            prune_global=_GLOBAL.replace(
+                "    keep = np.ones(magnitudes.size, dtype=bool)",
+                "    magnitudes[magnitudes == 0] = np.inf\n    keep = np.ones(magnitudes.size, dtype=bool)",
+            )
+        ),
+        loses=["magnitude_prune_global__test"],
+    ),
     # global: ties across tensors go to the later tensor (concatenated in reverse)
     dict(
         cell="magnitude_prune",
