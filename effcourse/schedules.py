@@ -47,6 +47,17 @@ def _check_arguments(
 
 
 @sealed.reference("ch08_training_efficiency/03_large_batch:legw_schedule")
+def _peak_and_warmup_steps(
+    base_lr: Any, base_batch_size: Any, batch_size: Any, base_warmup_epochs: Any, steps_per_epoch: Any, scaling: str
+) -> tuple[float, float]:
+    """``(peak, warmup_steps)``: ``base_lr * sqrt(k)`` (or ``* k``) and ``base_warmup_epochs * k * steps_per_epoch``
+    (not rounded), with ``k = batch_size / base_batch_size``; the one place both schedules derive them."""
+    k = float(batch_size) / float(base_batch_size)
+    peak = float(base_lr) * (math.sqrt(k) if scaling == "sqrt" else k)
+    return peak, float(base_warmup_epochs) * k * float(steps_per_epoch)
+
+
+@sealed.reference("ch08_training_efficiency/03_large_batch:legw_schedule")
 def legw_learning_rate(
     step: Any,
     *,
@@ -99,9 +110,9 @@ def legw_learning_rate(
     step = float(step)
     if step < 0:
         raise ValueError(f"step must be 0 or more, got {step}")
-    k = float(batch_size) / float(base_batch_size)
-    peak = float(base_lr) * (math.sqrt(k) if scaling == "sqrt" else k)
-    warmup_steps = float(base_warmup_epochs) * k * float(steps_per_epoch)
+    peak, warmup_steps = _peak_and_warmup_steps(
+        base_lr, base_batch_size, batch_size, base_warmup_epochs, steps_per_epoch, scaling
+    )
     if warmup_steps == 0:
         return peak
     return peak * min(1.0, (step + 1.0) / warmup_steps)
@@ -157,9 +168,9 @@ class LEGWSchedule(keras.optimizers.schedules.LearningRateSchedule):
             float(steps_per_epoch),
             scaling,
         )
-        k = self.batch_size / self.base_batch_size
-        self.peak = self.base_lr * (math.sqrt(k) if scaling == "sqrt" else k)
-        self.warmup_steps = self.base_warmup_epochs * k * self.steps_per_epoch
+        self.peak, self.warmup_steps = _peak_and_warmup_steps(
+            base_lr, base_batch_size, batch_size, base_warmup_epochs, steps_per_epoch, scaling
+        )
 
     @sealed.reference("ch08_training_efficiency/03_large_batch:legw_schedule")
     def __call__(self, step: Any) -> Any:

@@ -30,6 +30,7 @@ EXPECTED = {
     ("effcourse.plots.pareto_front", "ch01_introduction/01_efficiency_mental_model:pareto_optimal"),
     ("effcourse.plots.tradeoff", "ch01_introduction/01_efficiency_mental_model:pareto_optimal"),
     ("effcourse.schedules.legw_learning_rate", "ch08_training_efficiency/03_large_batch:legw_schedule"),
+    ("effcourse.schedules._peak_and_warmup_steps", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__init__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__call__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
 }
