@@ -162,6 +162,42 @@ def cell_errors(nb: Any) -> list[str]:
     return errors
 
 
+@contextmanager
+def private_kernel_socket() -> Iterator[dict[str, str]]:
+    """Connection settings that give a kernel Unix sockets in a fresh private folder.
+
+    Jupyter's default transport picks free TCP ports by binding and releasing them, so two
+    kernels started at the same moment (pytest-xdist workers, a parallel grading batch) can be
+    handed the same port and one dies with ``ZMQError: Address already in use``. Unix sockets
+    under a folder of their own cannot collide. The folder is short (sockets' paths are limited
+    to 107 bytes) and is removed on exit.
+
+    Yields:
+        ``{"transport": "ipc", "ip": "/tmp/effk-…/kernel"}``: the ``KernelManager`` traits to set
+        (as a traitlets ``Config`` section, or as ``--KernelManager.transport=…`` flags).
+
+    Example:
+        >>> with private_kernel_socket() as km:
+        ...     km["transport"]
+        'ipc'
+    """
+    folder = tempfile.mkdtemp(prefix="effk-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    try:
+        yield {"transport": "ipc", "ip": os.path.join(folder, "kernel")}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def kernel_socket_flags(settings: dict[str, str]) -> list[str]:
+    """``settings`` from :func:`private_kernel_socket` as command-line flags for a Jupyter application.
+
+    Example:
+        >>> kernel_socket_flags({"transport": "ipc", "ip": "/tmp/k"})
+        ['--KernelManager.transport=ipc', '--KernelManager.ip=/tmp/k']
+    """
+    return [f"--KernelManager.{k}={v}" for k, v in settings.items()]
+
+
 def execute_notebook(path: Path, workdir: Path, results_dir: Path, *, timeout: int = CELL_TIMEOUT) -> NotebookRun:
     """Execute a notebook of the course in a scratch copy of its folder, recording its figures.
 
@@ -171,13 +207,14 @@ def execute_notebook(path: Path, workdir: Path, results_dir: Path, *, timeout: i
     """
     import nbformat
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     path = Path(path)
     chapter_copy = Path(workdir) / path.parent.name
     shutil.copytree(path.parent, chapter_copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     copy = chapter_copy / path.name
     nb = nbformat.read(copy, as_version=4)
-    with _environ(
+    with private_kernel_socket() as socket, _environ(
         EFFCOURSE_NOTEBOOK=str(copy),
         EFFCOURSE_RESULTS_DIR=str(results_dir),
         EFFCOURSE_DATA="offline",
@@ -190,6 +227,7 @@ def execute_notebook(path: Path, workdir: Path, results_dir: Path, *, timeout: i
             kernel_name="python3",
             allow_errors=True,
             resources={"metadata": {"path": str(chapter_copy)}},
+            config=Config({"KernelManager": socket}),
         )
         start = time.perf_counter()
         client.execute()

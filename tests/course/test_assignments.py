@@ -109,17 +109,19 @@ def _nbgrader_validate(path: Path, cwd: Path, results: Path, *, invert: bool) ->
         EFFCOURSE_NOTEBOOK=str(path),
         EFFCOURSE_RESULTS_DIR=str(results),
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "nbgrader",
-        "validate",
-        *(["--invert"] if invert else []),
-        "--Execute.timeout=600",
-        str(cut_path),
-    ]
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
+    with course.private_kernel_socket() as socket:
+        cmd = [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "validate",
+            *(["--invert"] if invert else []),
+            "--Execute.timeout=600",
+            *course.kernel_socket_flags(socket),
+            str(cut_path),
+        ]
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
     return proc.stdout + proc.stderr[-3000:], time.monotonic() - t0
 
 
