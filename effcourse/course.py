@@ -214,12 +214,15 @@ def execute_notebook(path: Path, workdir: Path, results_dir: Path, *, timeout: i
     shutil.copytree(path.parent, chapter_copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     copy = chapter_copy / path.name
     nb = nbformat.read(copy, as_version=4)
-    with private_kernel_socket() as socket, _environ(
-        EFFCOURSE_NOTEBOOK=str(copy),
-        EFFCOURSE_RESULTS_DIR=str(results_dir),
-        EFFCOURSE_DATA="offline",
-        EFFCOURSE_QUIET="1",
-        MPLBACKEND="Agg",
+    with (
+        private_kernel_socket() as socket,
+        _environ(
+            EFFCOURSE_NOTEBOOK=str(copy),
+            EFFCOURSE_RESULTS_DIR=str(results_dir),
+            EFFCOURSE_DATA="offline",
+            EFFCOURSE_QUIET="1",
+            MPLBACKEND="Agg",
+        ),
     ):
         client = NotebookClient(
             nb,
