@@ -33,6 +33,7 @@ EXPECTED = {
     ("effcourse.schedules._peak_and_warmup_steps", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__init__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__call__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
+    ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
 }
 
 
