@@ -24,6 +24,7 @@ REQUIRED = [
     "sgns_pairs",
     "neighbour_topic_precision",
     "neighbour_topic_precision_chance",
+    "topic_words",
     "random_init_accuracy",
     "pretrained_accuracy",
     "pretrained_variant",
@@ -86,6 +87,9 @@ def test_a_frequency_cut_drops_the_topic_words(figures):
     acc = figures["accuracy_by_vocabulary"]
     rows = {row["name"]: row for row in figures["sweep"]}
     assert rows["V=100"]["topic_words_dropped"] > rows["V=140"]["topic_words_dropped"] > 0
+    assert (
+        rows["V=100"]["topic_words_dropped"] > figures["topic_words"] / 2
+    )  # "drops most of what tells the topics apart"
     assert acc["100"] < acc["140"] < figures["accuracy_by_dim"]["32"]
     assert acc["100"] < figures["random_init_accuracy"]  # "ends below the randomly initialised classifier"
 
