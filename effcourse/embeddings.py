@@ -11,7 +11,8 @@ share contexts end up with similar vectors, which a classifier trained on few la
   ``01_embeddings``: a fixed window, negatives from ``counts ** 0.75``);
 - :func:`subsample` drops frequent words before the pairs are made (Mikolov et al. 2013, sec. 2.3);
 - :func:`sgns_model` / :func:`train_sgns` train the two embedding tables with Keras layers;
-- :func:`nearest_neighbours` (cosine similarity) and :func:`project_2d` (PCA) look at them;
+- :func:`nearest_neighbours` (cosine similarity) and :func:`project_2d` (PCA) look at them,
+  :func:`reduce_dim` (PCA) shrinks them;
 - :func:`encode` turns texts into padded id arrays, by vocabulary or by the hashing trick.
 
 Ids: 0 is padding (never a centre, context or negative); with a vocabulary, 1 is the
@@ -23,12 +24,9 @@ Example:
     >>> ids.tolist()
     [[2, 3, 4, 0]]
 
-Work in progress: the notebook ``solutions/ch04_efficient_architectures/01_embeddings.ipynb``
-does not exist yet. When it is added, :func:`skipgram_pairs` (its graded exercise's answer) must
-be registered in the same commit with
-``@sealed.reference("ch04_efficient_architectures/01_embeddings:skipgram_pairs")`` and listed in
-``tests/effcourse/test_sealed.py`` (that test requires the named notebook to exist, so the
-decorator cannot land before it).
+:func:`skipgram_pairs` is the sealed reference of the notebook's exercise
+(``ch04_efficient_architectures/01_embeddings:skipgram_pairs``): no other code of ``effcourse``
+calls it (the leaf rule), and the lesson uses it only after the exercise.
 
 Taught in: chapters/ch04_efficient_architectures/01_embeddings
 """
@@ -41,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
+
 __all__ = [
     "skipgram_pairs",
     "subsample",
@@ -48,6 +48,7 @@ __all__ = [
     "train_sgns",
     "nearest_neighbours",
     "project_2d",
+    "reduce_dim",
     "encode",
     "hash_bucket",
 ]
@@ -69,6 +70,7 @@ def _sequences(sequences: Any, name: str = "sequences") -> list[np.ndarray]:
     return out
 
 
+@sealed.reference("ch04_efficient_architectures/01_embeddings:skipgram_pairs")
 def skipgram_pairs(
     sequences: Sequence[Any],
     counts: Any,
@@ -132,7 +134,7 @@ def skipgram_pairs(
         for offset in range(-window_size, window_size + 1):
             if offset == 0:
                 continue
-            i = pos[max(0, -offset) : n - max(0, offset)]
+            i = pos[max(0, -offset) : max(0, n - max(0, offset))]  # empty when |offset| >= n
             j = i + offset
             keep = (s[i] != 0) & (s[j] != 0)
             cen.append(i[keep])
@@ -260,7 +262,8 @@ def train_sgns(
     """Train SGNS on given pairs (e.g. from :func:`skipgram_pairs`); return the word vectors.
 
     A fresh :func:`sgns_model`, Adam, binary cross-entropy on the logits (true context 1,
-    negatives 0), pairs shuffled every epoch with ``seed``.
+    negatives 0), pairs shuffled every epoch (Keras' shuffling, seeded through
+    ``keras.utils.set_random_seed(seed)``).
 
     Example:
         >>> c, x, n = np.array([2, 3]), np.array([3, 2]), np.array([[1, 1], [1, 1]])
@@ -282,7 +285,7 @@ def train_sgns(
 
     Taught in: chapters/ch04_efficient_architectures/01_embeddings
     """
-    from effcourse.compat import keras, tf
+    from effcourse.compat import keras
 
     centres, contexts, negatives = (np.asarray(a) for a in (centres, contexts, negatives))
     if negatives.ndim != 2 or not (centres.shape == contexts.shape == negatives.shape[:1]) or centres.ndim != 1:
@@ -300,14 +303,10 @@ def train_sgns(
     model.compile(keras.optimizers.Adam(learning_rate), keras.losses.BinaryCrossentropy(from_logits=True))
     labels = np.zeros((centres.size, 1 + k), np.float32)
     labels[:, 0] = 1.0
-    data = (
-        tf.data.Dataset.from_tensor_slices(
-            ((centres.astype(np.int32), contexts.astype(np.int32), negatives.astype(np.int32)), labels)
-        )
-        .shuffle(centres.size, seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-    )
-    model.fit(data, epochs=epochs, verbose=0)
+    # NumPy arrays with Keras' own per-epoch shuffling (seeded by set_random_seed): about twice as
+    # fast as a tf.data shuffle buffer over every pair
+    inputs = [centres.astype(np.int32), contexts.astype(np.int32), negatives.astype(np.int32)]
+    model.fit(inputs, labels, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
     return model.get_layer("target").get_weights()[0].astype(np.float32)
 
 
@@ -348,11 +347,44 @@ def nearest_neighbours(
     return [(int(i), float(sims[i])) for i in order if np.isfinite(sims[i])]
 
 
-def project_2d(embeddings: Any) -> np.ndarray:
-    """PCA to two dimensions with NumPy's SVD: the centred vectors on their first two principal axes.
+def reduce_dim(embeddings: Any, dim: int) -> np.ndarray:
+    """PCA with NumPy's SVD: the centred vectors on their first ``dim`` principal axes.
 
-    Each axis's sign is fixed so that its largest-magnitude coordinate is positive (SVD signs
-    are arbitrary), so the picture does not flip between runs.
+    A cheap way to shrink a trained embedding table (``dim`` columns instead of all of them)
+    without training again: the axes kept are those along which the vectors vary most. Each
+    axis's sign is fixed so that its largest-magnitude coordinate is positive (SVD signs are
+    arbitrary), so results do not flip between runs.
+
+    Example:
+        >>> reduce_dim(np.random.default_rng(0).normal(size=(10, 6)), 3).shape
+        (10, 3)
+
+    Args:
+        embeddings: ``(n, d)`` vectors.
+        dim: how many principal axes to keep, ``1 <= dim <= min(n, d)``.
+
+    Returns:
+        float32 ``(n, dim)``; column 0 has the largest variance.
+
+    Raises:
+        ValueError: the input is not 2-D, or ``dim`` is out of range.
+
+    Taught in: chapters/ch04_efficient_architectures/01_embeddings
+    """
+    e = np.asarray(embeddings, np.float64)
+    if e.ndim != 2:
+        raise ValueError(f"embeddings must be (n, d), got {e.shape}")
+    if int(dim) != dim or not 1 <= dim <= min(e.shape):
+        raise ValueError(f"dim must be an integer in 1..{min(e.shape)} (rows and columns of embeddings), got {dim}")
+    centred = e - e.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    points = u[:, :dim] * s[:dim]
+    signs = np.sign(points[np.abs(points).argmax(axis=0), np.arange(dim)])
+    return (points * np.where(signs == 0, 1.0, signs)).astype(np.float32)
+
+
+def project_2d(embeddings: Any) -> np.ndarray:
+    """PCA to two dimensions (:func:`reduce_dim` with ``dim=2``), in float64, for a picture.
 
     Example:
         >>> project_2d(np.eye(3)).shape
@@ -372,11 +404,7 @@ def project_2d(embeddings: Any) -> np.ndarray:
     e = np.asarray(embeddings, np.float64)
     if e.ndim != 2 or e.shape[0] < 2 or e.shape[1] < 2:
         raise ValueError(f"embeddings must be (n >= 2, dim >= 2), got {e.shape}")
-    centred = e - e.mean(axis=0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    points = u[:, :2] * s[:2]
-    signs = np.sign(points[np.abs(points).argmax(axis=0), [0, 1]])
-    return points * np.where(signs == 0, 1.0, signs)
+    return reduce_dim(e, 2).astype(np.float64)
 
 
 def hash_bucket(word: str, num_buckets: int) -> int:

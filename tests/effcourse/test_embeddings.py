@@ -130,3 +130,23 @@ def test_encode_by_vocabulary_and_by_hashing():
         embeddings.encode(["a"], ["a"], num_buckets=4, length=2)
     with pytest.raises(ValueError, match="num_buckets"):
         embeddings.hash_bucket("a", 0)
+
+
+def test_windows_longer_than_the_documents():
+    # a window wider than a document (offset >= its length) adds no pair and no out-of-range index
+    seqs = [np.array([3, 4]), np.array([5, 0, 6]), np.array([7])]
+    for window in (2, 3, 5, 8):
+        c, x, _ = embeddings.skipgram_pairs(seqs, np.ones(8), window_size=window, num_negatives=1, seed=0)
+        assert list(zip(c.tolist(), x.tolist())) == _positives([s.tolist() for s in seqs], window)
+
+
+def test_reduce_dim_keeps_the_largest_variance_first():
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=(50, 6)) * np.array([5.0, 3, 1, 0.5, 0.2, 0.1])
+    r = embeddings.reduce_dim(e, 3)
+    assert r.shape == (50, 3) and r.dtype == np.float32
+    v = r.var(axis=0)
+    assert v[0] >= v[1] >= v[2] and abs(v[0] - 25) < 10
+    np.testing.assert_allclose(embeddings.project_2d(e), embeddings.reduce_dim(e, 2), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="dim"):
+        embeddings.reduce_dim(e, 7)

@@ -41,6 +41,7 @@ EXPECTED = {
     ("effcourse.coding.encode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
+    ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
 }
 
 
