@@ -10,127 +10,73 @@ grading, so it must lose); the others are checked in-process.
 """
 
 _HEAD = "def exit_policy(probabilities, exit_costs, threshold):\n"
+_COSTS = "np.asarray(exit_costs, dtype=np.float64)"
 
 
-def _policy(body: str) -> str:
-    return (_HEAD + body).strip("\n")
+def _policy(
+    *,
+    read="np.asarray(probabilities, dtype=np.float64)",
+    confident="p.max(axis=2) >= float(threshold)",
+    fallback="confident[-1] = True",
+    exits="np.argmax(confident, axis=0)",
+    cost=f"{_COSTS}[exits].mean()",
+    returned="exits",
+) -> str:
+    """The right policy with one part replaced by a mistake."""
+    lines = [
+        f"p = {read}",
+        f"confident = {confident}",
+        fallback,
+        f"exits = {exits}",
+        f"return {returned}, float({cost})",
+    ]
+    return _HEAD + "\n".join("    " + line for line in lines if line)
+
+
+def _wrong(source: str) -> dict:
+    return dict(cell="exit_policy", source=source, loses=["exit_policy__test"])
 
 
 _ALL = [
     # the course's own policy (sealed while grading)
     dict(
-        cell="exit_policy",
-        source=_policy("""\
-    from effcourse import early_exit
-
-    return early_exit.exit_policy(probabilities, exit_costs, threshold)"""),
-        loses=["exit_policy__test"],
+        _wrong(
+            _HEAD
+            + "    from effcourse import early_exit\n\n    return early_exit.exit_policy(probabilities, exit_costs, threshold)"
+        ),
         sealed_route=True,
     ),
     # > instead of >=: a probability equal to the threshold is not confident enough
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) > float(threshold)
-    confident[-1] = True
-    exits = np.argmax(confident, axis=0)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(confident="p.max(axis=2) > float(threshold)")),
     # the most confident exit instead of the first confident one
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confidence = p.max(axis=2)
-    exits = np.where((confidence >= float(threshold)).any(axis=0), confidence.argmax(axis=0), len(p) - 1)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
+    _wrong(
+        _policy(
+            confident="p.max(axis=2)",
+            fallback="",
+            exits="np.where((confident >= float(threshold)).any(axis=0), confident.argmax(axis=0), len(p) - 1)",
+        )
     ),
     # no last-exit fallback: an example no exit is sure about gets argmax of all False, exit 0
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    exits = np.argmax(p.max(axis=2) >= float(threshold), axis=0)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(fallback="")),
     # the average over the exits taken, not over the examples
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) >= float(threshold)
-    confident[-1] = True
-    exits = np.argmax(confident, axis=0)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[np.unique(exits)].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(cost=f"{_COSTS}[np.unique(exits)].mean()")),
     # the mean of all exit costs, whatever the exits
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) >= float(threshold)
-    confident[-1] = True
-    return np.argmax(confident, axis=0), float(np.mean(exit_costs))"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(cost="np.mean(exit_costs)")),
     # the costs summed up to the exit (as if they were per-stage costs, not the cost of reaching the exit)
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) >= float(threshold)
-    confident[-1] = True
-    exits = np.argmax(confident, axis=0)
-    return exits, float(np.cumsum(np.asarray(exit_costs, dtype=np.float64))[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(cost=f"np.cumsum({_COSTS})[exits].mean()")),
     # forces the last exit by writing into the caller's probabilities
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities)
-    p[-1] = 1.0
-    exits = np.argmax(p.max(axis=2) >= float(threshold), axis=0)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(read="np.asarray(probabilities)", fallback="p[-1] = 1.0")),
     # the exits as a Python list
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) >= float(threshold)
-    confident[-1] = True
-    exits = np.argmax(confident, axis=0)
-    return exits.tolist(), float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(returned="exits.tolist()")),
     # confidence as the probability of class 0 (the first column), not the largest probability
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p[:, :, 0] >= float(threshold)
-    confident[-1] = True
-    exits = np.argmax(confident, axis=0)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"""),
-        loses=["exit_policy__test"],
-    ),
+    _wrong(_policy(confident="p[:, :, 0] >= float(threshold)")),
     # reads the probabilities as (N, E, C): one "exit" per exit instead of per example
-    dict(
-        cell="exit_policy",
-        source=_policy("""\
-    p = np.asarray(probabilities, dtype=np.float64)
-    confident = p.max(axis=2) >= float(threshold)
-    confident[:, -1] = True
-    exits = np.argmax(confident, axis=1)
-    return exits, float(np.asarray(exit_costs, dtype=np.float64)[np.minimum(exits, len(exit_costs) - 1)].mean())"""),
-        loses=["exit_policy__test"],
+    _wrong(
+        _policy(
+            fallback="confident[:, -1] = True",
+            exits="np.argmax(confident, axis=1)",
+            cost=f"{_COSTS}[np.minimum(exits, len(exit_costs) - 1)].mean()",
+        )
     ),
 ]
 
