@@ -51,7 +51,7 @@ lab: setup
 # `make test TEST_WORKERS=0` runs everything in one process.
 TEST_WORKERS ?= 2
 test: setup
-	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	CI=$${CI:-} EFFCOURSE_DATA=offline $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=40 $(PYTEST_ARGS)
 
 test-fast: setup
 	EFFCOURSE_DATA=offline $(PY) -m pytest tests/effcourse $(PYTEST_ARGS)

@@ -19,10 +19,12 @@ stands for ``codebook[c - 1]``.
 - :func:`canonical_codes`, :func:`huffman_encode`, :func:`huffman_decode` — canonical Huffman coding.
 - :func:`encode_layer` / :func:`decode_layer` — the whole format of one layer, as bytes.
 
-Status: the notebook that teaches this (``ch05_advanced_compression/03_deep_compression``, issue 14)
-is not written yet. When it lands, the functions marked "sealed as the reference of ..." are
-registered with ``effcourse.sealed.reference`` in the same commit (``tests/effcourse/test_sealed.py``
-requires every registered exercise to name an answer cell of an existing solution notebook).
+The functions that answer the notebook's exercises are its sealed references
+(``effcourse.sealed``): :func:`pack_sparse` with everything that makes or reads entries
+(:func:`sparse_entries`, :func:`sparse_codes`, :func:`unpack_sparse`, :func:`encode_layer`,
+:func:`decode_layer` and the bit writer ``_bits_to_bytes``), and :func:`huffman_code_lengths`. They refuse to run while a submission
+is graded; the lesson uses them after the exercises. :func:`canonical_codes`,
+:func:`huffman_encode`, :func:`huffman_decode` and :func:`bits_needed` call none of them.
 
 Taught in: chapters/ch05_advanced_compression/03_deep_compression
 """
@@ -36,6 +38,8 @@ import struct
 from typing import Any
 
 import numpy as np
+
+from effcourse import sealed
 
 __all__ = [
     "sparse_entries",
@@ -75,6 +79,7 @@ def _check_codes(codes: Any, code_bits: int | None) -> np.ndarray:
     return values
 
 
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def _bits_to_bytes(fields: list[tuple[np.ndarray, int]]) -> bytes:
     """Interleave equally long integer arrays, each at its width, MSB first, zero-padded."""
     planes = [((f[:, None] >> np.arange(w - 1, -1, -1)) & 1).astype(np.uint8) for f, w in fields]
@@ -86,7 +91,7 @@ def _bits_to_bytes(fields: list[tuple[np.ndarray, int]]) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def sparse_entries(codes: Any, gap_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """The (gap, code) entries of a layer's non-zero codes, with filler entries for long gaps.
 
@@ -128,7 +133,7 @@ def sparse_entries(codes: Any, gap_bits: int) -> tuple[np.ndarray, np.ndarray]:
     return gaps, vals
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def sparse_codes(gaps: Any, values: Any, size: int) -> np.ndarray:
     """Undo :func:`sparse_entries`: the ``size`` codes that the entries describe.
 
@@ -165,7 +170,7 @@ def sparse_codes(gaps: Any, values: Any, size: int) -> np.ndarray:
     return out
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def pack_sparse(codes: Any, gap_bits: int, code_bits: int) -> bytes:
     """Pack a layer's codes as Deep Compression's sparse entries: ``gap_bits + code_bits`` per entry.
 
@@ -197,7 +202,7 @@ def pack_sparse(codes: Any, gap_bits: int, code_bits: int) -> bytes:
     return _bits_to_bytes([(gaps, int(gap_bits)), (vals, c)])
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def unpack_sparse(data: bytes, size: int, gap_bits: int, code_bits: int) -> np.ndarray:
     """Undo :func:`pack_sparse`: the ``size`` codes of a layer.
 
@@ -237,7 +242,7 @@ def unpack_sparse(data: bytes, size: int, gap_bits: int, code_bits: int) -> np.n
 # --------------------------------------------------------------------------------------------
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:huffman_lengths when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:huffman_lengths")
 def huffman_code_lengths(frequencies: Any) -> np.ndarray:
     """The code length of every symbol in an optimal (Huffman) prefix code for these frequencies.
 
@@ -407,7 +412,7 @@ def huffman_decode(data: bytes, lengths: Any, count: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def encode_layer(codes: Any, codebook: Any, *, gap_bits: int = 5) -> bytes:
     """One pruned, clustered layer in Deep Compression's format, Huffman coded, as bytes.
 
@@ -466,7 +471,7 @@ def encode_layer(codes: Any, codebook: Any, *, gap_bits: int = 5) -> bytes:
     )
 
 
-# sealed as the reference of ch05_advanced_compression/03_deep_compression:pack_sparse when that notebook lands
+@sealed.reference("ch05_advanced_compression/03_deep_compression:pack_sparse")
 def decode_layer(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Undo :func:`encode_layer`: ``(codes, codebook)``; the weights are ``[0, *codebook][codes]``.
 

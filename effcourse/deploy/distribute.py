@@ -310,15 +310,38 @@ def run_local_cluster(
         command = [sys.executable, source]
     else:
         raise ValueError(f"script must be a Python file or Python source text; {source!r} is neither")
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(num_workers)]
     base = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     base.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    for attempt in range(_PORT_ATTEMPTS):
+        try:
+            return _run_workers([*command, *args], _free_ports(num_workers), base, timeout)
+        except _PortTaken:
+            if attempt == _PORT_ATTEMPTS - 1:
+                raise RuntimeError(
+                    f"the workers could not bind their ports in {_PORT_ATTEMPTS} attempts (another program took "
+                    "each free port before the workers started); retry, or free some ports"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+# A port found free can be taken by another program before a worker binds it (the workers bind only
+# after importing TensorFlow, seconds later): such a run is started again on fresh ports.
+_PORT_ATTEMPTS = 3
+_PORT_TAKEN = ("address already in use", "could not start grpc server", "failed to add port")
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _run_workers(command: list[str], ports: list[int], base: dict[str, str], timeout: float) -> list[str]:
+    workers = [f"127.0.0.1:{p}" for p in ports]
     procs = []
-    for index in range(num_workers):
+    for index in range(len(workers)):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         procs.append(
             subprocess.Popen(
-                [*command, *args],
+                command,
                 env={**base, "TF_CONFIG": json.dumps(tf_config)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -333,6 +356,8 @@ def run_local_cluster(
             except subprocess.TimeoutExpired:
                 raise RuntimeError(f"worker {index} did not finish in {timeout} s; all workers were stopped") from None
             if proc.returncode != 0:
+                if any(m in err.lower() for m in _PORT_TAKEN):
+                    raise _PortTaken(err)
                 raise RuntimeError(f"worker {index} failed (exit {proc.returncode}):\n{err[-3000:]}")
             outputs.append(out)
     finally:

@@ -206,3 +206,27 @@ def test_run_local_cluster_gives_each_worker_its_task():
 def test_run_local_cluster_rejects_bad_input(script, n, match):
     with pytest.raises(ValueError, match=match):
         distribute.run_local_cluster(script, n)
+
+
+def test_run_local_cluster_starts_again_on_fresh_ports_when_a_port_was_taken(tmp_path):
+    # worker 0 fails as TensorFlow does when its port was taken meanwhile ("Could not start gRPC
+    # server"), the first two times; the third run, on fresh ports, succeeds
+    script = (
+        "import json, os, sys\n"
+        f"marks = {str(tmp_path)!r}\n"
+        "c = json.loads(os.environ['TF_CONFIG'])\n"
+        "if c['task']['index'] == 0:\n"
+        "    n = len(os.listdir(marks))\n"
+        "    open(os.path.join(marks, str(n)), 'w').write(c['cluster']['worker'][0])\n"
+        "    if n < 2:\n"
+        "        sys.exit('tensorflow...UnknownError: Could not start gRPC server')\n"
+        "print('ok')\n"
+    )
+    assert distribute.run_local_cluster(script, 2, timeout=60) == ["ok\n", "ok\n"]
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_run_local_cluster_gives_up_after_three_taken_ports():
+    script = "import sys\nsys.exit('grpc: Address already in use')\n"
+    with pytest.raises(RuntimeError, match="could not bind their ports in 3 attempts"):
+        distribute.run_local_cluster(script, 2, timeout=60)
