@@ -33,6 +33,8 @@ EXPECTED = {
     ("effcourse.schedules._peak_and_warmup_steps", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__init__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__call__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
+    ("effcourse.early_exit.exit_policy", "ch04_efficient_architectures/04_scaling_and_early_exits:exit_policy"),
+    ("effcourse.early_exit.sweep_thresholds", "ch04_efficient_architectures/04_scaling_and_early_exits:exit_policy"),
     ("effcourse.coding._bits_to_bytes", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.sparse_entries", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.sparse_codes", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
