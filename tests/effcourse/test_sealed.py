@@ -33,6 +33,11 @@ EXPECTED = {
     ("effcourse.schedules._peak_and_warmup_steps", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__init__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
     ("effcourse.schedules.LEGWSchedule.__call__", "ch08_training_efficiency/03_large_batch:legw_schedule"),
+    (
+        "effcourse.precision.DynamicLossScale.__init__",
+        "ch08_training_efficiency/01_precision_and_compilation:loss_scale",
+    ),
+    ("effcourse.precision.DynamicLossScale.update", "ch08_training_efficiency/01_precision_and_compilation:loss_scale"),
 }
 
 
