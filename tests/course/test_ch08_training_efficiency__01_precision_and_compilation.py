@@ -49,7 +49,7 @@ def test_float_limits(results):
 
 def test_every_configuration_is_timed_in_interleaved_rounds(results):
     rounds = results["step_ms_rounds"]
-    assert list(rounds) == CONFIGS
+    assert set(rounds) == set(CONFIGS)
     assert all(len(t) == 12 and all(v > 0 and math.isfinite(v) for v in t) for t in rounds.values())
     for name in CONFIGS:
         assert results["step_time_ms"][name] == pytest.approx(float(np.median(rounds[name])))
@@ -111,13 +111,15 @@ def test_accuracies_agree(results):
 def test_underflow_and_loss_scaling(results):
     # "real but rare: well under 2% at scale 1"
     assert 0 < results["underflow_float16_unscaled"] < 0.02
-    # "at 2**15 none underflow and none overflow; bfloat16 loses none"
-    assert results["underflow_float16_scaled"] == 0.0
+    # "at 2**15 only a few values in a million still underflow and none overflow; bfloat16 loses none"
+    assert results["underflow_float16_scaled"] < 2e-5
     assert results["overflow_float16_scaled"] == 0.0
     assert results["underflow_bfloat16_unscaled"] == 0.0
     by_scale = results["underflow_float16_by_scale"]
     assert by_scale["2**0"] == results["underflow_float16_unscaled"]
-    assert results["overflow_float16_by_scale"]["2**30"] > 0  # a too large scale overflows
+    # "too large a scale, from about 2**22 here, starts to overflow"
+    overflow = results["overflow_float16_by_scale"]
+    assert overflow["2**16"] == 0 and overflow["2**26"] > 0
 
 
 def test_dynamic_loss_scale_demo(results):
