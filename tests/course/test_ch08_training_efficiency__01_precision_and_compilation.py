@@ -80,12 +80,14 @@ def test_the_input_pipeline_is_what_matters_here(results):
     assert step["tf_data"] < step["float32"] and step["all_three"] < step["float32"]
 
 
-def test_mixed_precision_and_xla_bring_no_clear_speedup_here(results):
+def test_mixed_precision_needs_16_bit_instructions_and_xla_brings_no_large_speedup(results):
     verdicts = results["verdict_vs_float32"]
-    # stated for CPUs without float16 matrix instructions, and bfloat16 without AMX
+    # "without avx512_fp16 ... mixed_float16 can at best break even"
     if not results["native_float16"]:
         assert verdicts["mixed_float16"] != "faster"
-    if "amx_bf16" not in results["cpu_flags"]:
+    # "where the CPU has no bfloat16 instructions ... cannot be faster" (with them: faster or within
+    # the noise, depending on the run; not asserted)
+    if not results["native_bfloat16"]:
         assert verdicts["mixed_bfloat16"] != "faster"
     assert results["speedup_vs_float32"]["xla"] < 1.5
     # "its first call costs seconds of compilation"
