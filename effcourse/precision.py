@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from effcourse import sealed
+
 __all__ = ["DynamicLossScale", "underflow_fraction", "cpu_16bit_support", "CPU_FLAGS"]
 
 #: ``/proc/cpuinfo`` flags that matter for float32, bfloat16 and float16 matrix products on x86 and Arm.
@@ -84,6 +86,9 @@ class DynamicLossScale:
 
     Raises:
         ValueError: ``initial_scale < 1``, ``growth_steps < 1`` or ``factor <= 1``.
+        effcourse.sealed.SealedError: while grading or validating (``__init__`` and
+            :meth:`update` are the reference answer of the notebook's ``loss_scale`` exercise; the
+            lesson uses the class after the exercise).
 
     Source: Micikevicius et al. (2018), section 3.2 (loss scaling) and the dynamic variant they
     describe; Keras's ``LossScaleOptimizer`` documentation for the defaults.
@@ -91,6 +96,7 @@ class DynamicLossScale:
     Taught in: chapters/ch08_training_efficiency/01_precision_and_compilation
     """
 
+    @sealed.reference("ch08_training_efficiency/01_precision_and_compilation:loss_scale")
     def __init__(self, initial_scale: float = 2.0**15, growth_steps: int = 2000, factor: float = 2.0) -> None:
         if not float(initial_scale) >= 1 or not np.isfinite(float(initial_scale)):
             raise ValueError(f"initial_scale must be a finite number >= 1, got {initial_scale!r}")
@@ -103,6 +109,7 @@ class DynamicLossScale:
         self.factor = float(factor)
         self.good_steps = 0
 
+    @sealed.reference("ch08_training_efficiency/01_precision_and_compilation:loss_scale")
     def update(self, scaled_gradients: Sequence[Any]) -> list[np.ndarray] | None:
         """Unscale one step's gradients and adapt the scale.
 
@@ -116,6 +123,7 @@ class DynamicLossScale:
 
         Raises:
             ValueError: ``scaled_gradients`` is empty or a single array instead of a list.
+            effcourse.sealed.SealedError: while grading or validating (see the class).
         """
         if isinstance(scaled_gradients, np.ndarray) or not len(scaled_gradients):
             raise ValueError("scaled_gradients must be a non-empty list of arrays (one per variable)")

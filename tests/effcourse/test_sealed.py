@@ -44,6 +44,11 @@ EXPECTED = {
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
+    (
+        "effcourse.precision.DynamicLossScale.__init__",
+        "ch08_training_efficiency/01_precision_and_compilation:loss_scale",
+    ),
+    ("effcourse.precision.DynamicLossScale.update", "ch08_training_efficiency/01_precision_and_compilation:loss_scale"),
 }
 
 
