@@ -164,4 +164,60 @@ MORE_WRONG_ANSWERS = [
         "flat negatives",
         _answer(_PAIRS, _NEGATIVES).replace("negatives.astype(np.int32))", "negatives.reshape(-1).astype(np.int32))"),
     ),
+    # from a learner's review: the pairs collected as 1-element arrays and joined with np.concatenate, which
+    # raises when there is no pair at all (P = 0)
+    _entry(
+        "crashes when there is no pair",
+        _answer(
+            _PAIRS.replace("centres.append(seq[i])", "centres.append(np.array([seq[i]]))").replace(
+                "contexts.append(seq[j])", "contexts.append(np.array([seq[j]]))"
+            )
+            + "\n    centres, contexts = np.concatenate(centres), np.concatenate(contexts)",
+            _NEGATIVES,
+        ),
+    ),
+    # the out-of-vocabulary id 1 never drawn as a negative (w[:2] = 0 instead of w[0] = 0)
+    _entry(
+        "out-of-vocabulary id never drawn",
+        _answer(_PAIRS, _NEGATIVES.replace("weights[0] = 0.0", "weights[:2] = 0.0")),
+    ),
+    # the generator re-created for every document: identical documents get identical negatives
+    _entry(
+        "rng re-created per document",
+        _answer(
+            """    weights = np.asarray(counts, dtype=np.float64) ** 0.75
+    weights[0] = 0.0
+    blocks = []
+"""
+            + _PAIRS.replace(
+                "        seq = np.asarray(seq)\n", "        seq = np.asarray(seq)\n        start = len(centres)\n"
+            )
+            + """
+        rng = np.random.default_rng(seed)
+        blocks.append(rng.choice(len(weights), size=(len(centres) - start, num_negatives), p=weights / weights.sum()))""",
+            "    negatives = np.concatenate(blocks) if blocks else np.zeros((0, num_negatives), np.int64)",
+        ),
+    ),
+    # a float counts array changed in place (np.asarray does not copy float64)
+    _entry(
+        "float counts changed in place",
+        _answer(
+            _PAIRS,
+            """    weights = np.asarray(counts, dtype=np.float64)
+    weights[0] = 0.0
+    weights **= 0.75
+    negatives = rng.choice(len(weights), size=(len(centres), num_negatives), p=weights / weights.sum())""",
+        ),
+    ),
+    # the vocabulary size taken from the documents (largest id + 1) instead of len(counts)
+    _entry(
+        "vocabulary size from the documents",
+        _answer(
+            _PAIRS,
+            """    vocab = max([int(np.max(s)) for s in sequences if len(s)] + [1]) + 1
+    weights = np.asarray(counts, dtype=np.float64)[:vocab] ** 0.75
+    weights[0] = 0.0
+    negatives = rng.choice(vocab, size=(len(centres), num_negatives), p=weights / weights.sum())""",
+        ),
+    ),
 ]
