@@ -22,7 +22,7 @@ Example:
     >>> inputs.shape, labels.shape, weights.dtype
     ((1, 4), (1, 4), dtype('float32'))
 
-Taught in: projects/tpu_bert/README.md
+Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def mask_tokens(
 
     Source: Devlin et al. (2019), section 3.1 "Task #1: Masked LM".
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     ids = np.asarray(token_ids)
     if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
@@ -134,7 +134,7 @@ def bert_encoder(
     Raises:
         ValueError: ``dim`` is not a multiple of ``num_heads``, or a size is < 1.
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import keras, tf
 
@@ -182,7 +182,7 @@ def mlm_model(encoder: Any, vocab_size: int) -> Any:
     Returns:
         A ``tf_keras`` model: ids (batch, length) -> logits (batch, length, vocab_size).
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import keras
 
@@ -207,7 +207,7 @@ def classifier(encoder: Any, num_classes: int) -> Any:
     Returns:
         A ``tf_keras`` model: ids (batch, length) -> logits (batch, num_classes).
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import keras, tf
 
@@ -249,7 +249,7 @@ def linear_scaling_with_warmup(
     Raises:
         ValueError: a non-positive rate or batch size, or negative ``warmup_steps``.
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import keras, tf
 

@@ -26,7 +26,7 @@ Example:
     >>> with strategy.scope():                                # doctest: +SKIP
     ...     model = build_model(); model.compile(...)
 
-Taught in: projects/tpu_bert/README.md
+Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def choose(*, tpu_found: bool, tf_config: str | Mapping[str, Any] | None, num_gp
         ValueError: ``TF_CONFIG`` is malformed (not JSON, a cluster without this process's task,
             or a task index outside its job), or ``num_gpus`` is negative.
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     if num_gpus < 0:
         raise ValueError(f"num_gpus must be >= 0, got {num_gpus}")
@@ -186,7 +186,7 @@ def strategy(tpu: str | None = None, *, mixed_precision: bool = True, verbose: b
     (https://www.tensorflow.org/guide/distributed_training) and "Use TPUs"
     (https://www.tensorflow.org/guide/tpu).
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import keras, tf
 
@@ -233,7 +233,7 @@ def split_cpu(num_devices: int) -> list[str]:
         RuntimeError: TensorFlow's devices are already initialised; call this first thing after
             the imports (restart the kernel otherwise).
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     from effcourse.compat import tf
 
@@ -299,7 +299,7 @@ def run_local_cluster(
         RuntimeError: a worker failed or did not finish in time (with the end of its stderr); the
             other workers are stopped.
 
-    Taught in: projects/tpu_bert/README.md
+    Taught in: chapters/projects_tpu_bert/01_bert_with_tf_distribute
     """
     if num_workers < 2:
         raise ValueError(f"a multi-worker cluster needs num_workers >= 2, got {num_workers}")
