@@ -5,8 +5,9 @@ The visible test shows each property the mistakes break: a probability equal to 
 (``>`` instead of ``>=``), an example no exit is sure about (no last-exit fallback), the thresholds 0 and
 1, a cost that differs from the mean of the distinct exits' costs, a list input and random
 probabilities of 2-4 exits (where the most confident exit is often not the first confident one), with
-the inputs checked unchanged. The graded one calls the course's ``early_exit.exit_policy`` (sealed while
-grading, so it must lose); the others are checked in-process.
+the inputs checked unchanged. The graded ones call the course's ``early_exit.exit_policy`` (sealed while
+grading, so it must lose) and a helper of the test cell that would answer the exercise (the test cell
+defines none, so it must lose with a NameError); the others are checked in-process.
 """
 
 _HEAD = "def exit_policy(probabilities, exit_costs, threshold):\n"
@@ -46,6 +47,8 @@ _ALL = [
         ),
         sealed_route=True,
     ),
+    # copies a helper of the test cell that computes the answer (the test cell must define none: NameError)
+    _wrong(_HEAD + "    return expected_policy(probabilities, exit_costs, threshold)"),
     # > instead of >=: a probability equal to the threshold is not confident enough
     _wrong(_policy(confident="p.max(axis=2) > float(threshold)")),
     # the most confident exit instead of the first confident one
@@ -80,7 +83,7 @@ _ALL = [
     ),
 ]
 
-# The suite grades one wrong answer through the sandbox (each costs a run of the notebook's cut);
+# The suite grades two wrong answers through the sandbox (each costs a run of the notebook's cut);
 # the others are MORE_WRONG_ANSWERS, checked in-process to lose exactly their cell.
-WRONG_ANSWERS = _ALL[:1]
-MORE_WRONG_ANSWERS = _ALL[1:]
+WRONG_ANSWERS = _ALL[:2]
+MORE_WRONG_ANSWERS = _ALL[2:]
