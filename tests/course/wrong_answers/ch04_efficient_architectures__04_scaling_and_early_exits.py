@@ -3,7 +3,8 @@
 Each entry replaces the answer cell ``exit_policy`` and loses its one test cell ``exit_policy__test``.
 The visible test shows each property the mistakes break: a probability equal to the threshold
 (``>`` instead of ``>=``), an example no exit is sure about (no last-exit fallback), the thresholds 0 and
-1, a cost that differs from the mean of the distinct exits' costs, a list input and random
+1 and 1.5 on one-hot probabilities (a clipped threshold), one exit and one example (squeezed inputs), a
+float32 cost, a cost that differs from the mean of the distinct exits' costs, a list input and random
 probabilities of 2-4 exits (where the most confident exit is often not the first confident one), with
 the inputs checked unchanged. The graded ones call the course's ``early_exit.exit_policy`` (sealed while
 grading, so it must lose) and a helper of the test cell that would answer the exercise (the test cell
@@ -81,6 +82,19 @@ _ALL = [
             cost=f"{_COSTS}[np.minimum(exits, len(exit_costs) - 1)].mean()",
         )
     ),
+    # squeezes the probabilities: right for E > 1 and N > 1, wrong shapes when E or N is 1
+    _wrong(
+        _HEAD
+        + "    p = np.squeeze(np.asarray(probabilities, dtype=np.float64))\n"
+        + "    c = p.max(axis=-1) >= float(threshold)\n"
+        + "    c[-1] = True\n"
+        + "    exits = c.argmax(axis=0)\n"
+        + "    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"
+    ),
+    # clips the threshold to 1: a certain (one-hot) example leaves early at a threshold above 1
+    _wrong(_policy(confident="p.max(axis=2) >= min(float(threshold), 1.0)")),
+    # the average cost as float32
+    _wrong(_policy().replace(f"float({_COSTS}", f"np.float32({_COSTS}")),
 ]
 
 # The suite grades two wrong answers through the sandbox (each costs a run of the notebook's cut);
