@@ -5,8 +5,9 @@ The issue asks to record `single_dim_best_accuracy`, `compound_accuracy` at the 
 the prose says, and these tests check: each scaled network costs at most twice the baseline's FLOPs
 and no less than 1.8 times; every dimension gains over the baseline, depth the least; the compound
 network is not better than the best single dimension (chosen on validation), with McNemar's paired
-test stated and not significant; the early exits are weaker than the full network, cost more the later
-they are, and the validation-chosen threshold saves a tenth to a fifth of the FLOPs for a test accuracy
+test stated and not significant (that it scored above depth is stated as an untested observation of this
+run); the full network of the early-exit model is about a point and a half below the plain baseline; the early exits are weaker than the full network, cost more the later
+they are, and the validation-chosen threshold keeps 0.8 to 0.9 of the FLOPs for a test accuracy
 within a few points of the full network's (about one point with AVX-512 kernels, not significant; about
 three with AVX2, significant: the validation split bounds the drop only roughly, as the prose says). The grid is ONE training seed per
 network (the notebook says so). Margins were checked with AVX-512 and AVX2 kernels
@@ -73,14 +74,14 @@ def test_exit_costs_and_accuracies(results):
     accuracies = results["exit_accuracies"]
     assert accuracies[0] < accuracies[1] < accuracies[2] == results["early_exit_full_accuracy"]
     assert accuracies[2] - accuracies[0] >= 0.1
-    # "a few points below the plain baseline's"
-    assert -0.05 <= results["early_exit_full_accuracy"] - results["baseline_accuracy"] < 0
+    # "about a point and a half below the plain baseline's" (0.499 vs 0.513 recorded, one seed)
+    assert -0.03 <= results["early_exit_full_accuracy"] - results["baseline_accuracy"] <= -0.005
 
 
 def test_early_exits_save_a_modest_share_of_the_flops(results):
     fraction = results["early_exit_flops_fraction"]
-    # "a tenth to a fifth less" (0.90 with AVX-512 kernels, 0.81 with AVX2)
-    assert 0.75 <= fraction <= 0.93
+    # "0.8 to 0.9 of them: a tenth to a fifth saved" (0.901 with AVX-512 kernels, 0.81 with AVX2), give or take 0.02
+    assert 0.78 <= fraction <= 0.92
     assert abs(results["early_exit_val_flops_fraction"] - fraction) <= 0.05
     assert 0.0 < results["early_exit_threshold"] < 1.0
     shares = results["early_exit_exit_shares"]

@@ -3,10 +3,12 @@
 Each entry replaces the answer cell ``exit_policy`` and loses its one test cell ``exit_policy__test``.
 The visible test shows each property the mistakes break: a probability equal to the threshold
 (``>`` instead of ``>=``), an example no exit is sure about (no last-exit fallback), the thresholds 0 and
-1, a cost that differs from the mean of the distinct exits' costs, a list input and random
+1 and 1.5 on one-hot probabilities (a clipped threshold), one exit and one example (squeezed inputs), a
+float32 cost, a cost that differs from the mean of the distinct exits' costs, a list input and random
 probabilities of 2-4 exits (where the most confident exit is often not the first confident one), with
-the inputs checked unchanged. The graded one calls the course's ``early_exit.exit_policy`` (sealed while
-grading, so it must lose); the others are checked in-process.
+the inputs checked unchanged. The graded ones call the course's ``early_exit.exit_policy`` (sealed while
+grading, so it must lose) and a helper of the test cell that would answer the exercise (the test cell
+defines none, so it must lose with a NameError); the others are checked in-process.
 """
 
 _HEAD = "def exit_policy(probabilities, exit_costs, threshold):\n"
@@ -46,6 +48,8 @@ _ALL = [
         ),
         sealed_route=True,
     ),
+    # copies a helper of the test cell that computes the answer (the test cell must define none: NameError)
+    _wrong(_HEAD + "    return expected_policy(probabilities, exit_costs, threshold)"),
     # > instead of >=: a probability equal to the threshold is not confident enough
     _wrong(_policy(confident="p.max(axis=2) > float(threshold)")),
     # the most confident exit instead of the first confident one
@@ -78,9 +82,22 @@ _ALL = [
             cost=f"{_COSTS}[np.minimum(exits, len(exit_costs) - 1)].mean()",
         )
     ),
+    # squeezes the probabilities: right for E > 1 and N > 1, wrong shapes when E or N is 1
+    _wrong(
+        _HEAD
+        + "    p = np.squeeze(np.asarray(probabilities, dtype=np.float64))\n"
+        + "    c = p.max(axis=-1) >= float(threshold)\n"
+        + "    c[-1] = True\n"
+        + "    exits = c.argmax(axis=0)\n"
+        + "    return exits, float(np.asarray(exit_costs, dtype=np.float64)[exits].mean())"
+    ),
+    # clips the threshold to 1: a certain (one-hot) example leaves early at a threshold above 1
+    _wrong(_policy(confident="p.max(axis=2) >= min(float(threshold), 1.0)")),
+    # the average cost as float32
+    _wrong(_policy().replace(f"float({_COSTS}", f"np.float32({_COSTS}")),
 ]
 
-# The suite grades one wrong answer through the sandbox (each costs a run of the notebook's cut);
+# The suite grades two wrong answers through the sandbox (each costs a run of the notebook's cut);
 # the others are MORE_WRONG_ANSWERS, checked in-process to lose exactly their cell.
-WRONG_ANSWERS = _ALL[:1]
-MORE_WRONG_ANSWERS = _ALL[1:]
+WRONG_ANSWERS = _ALL[:2]
+MORE_WRONG_ANSWERS = _ALL[2:]
