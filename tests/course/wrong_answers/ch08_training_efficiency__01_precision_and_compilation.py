@@ -5,13 +5,17 @@ the visible test checks a new object's state (Keras's defaults included: doublin
 good steps), growth after ``growth_steps`` good steps with the count restarted, gradients divided by
 the scale before it changes and returned as float32 arrays (float16/float64 arrays and tensors in),
 skipping and dividing the scale on inf, -inf and NaN anywhere (also in a later gradient, also a
-float16 tensor), never below 1, a factor of 4 from a scale of 10 (not a power of two), and inputs not
-modified. The graded one wraps the course's ``precision.DynamicLossScale`` (sealed while grading, so
+float16 tensor), never below 1, a factor of 4 from a scale of 10 (not a power of two), finite float16
+values whose float16 sum overflows and a finite float32 value above 65504, float16 values at scale
+1000.1 (divided in float32), the scale a Python float after growing by 1.5, and neither the list nor
+its arrays modified. The graded one wraps the course's ``precision.DynamicLossScale`` (sealed while grading, so
 it must lose); the others (checked in-process) grow one step late, never restart the count after
 growing or after an overflow, skip without shrinking, shrink below 1, check only for inf (not NaN) or
 only the first gradient, return the gradients even on overflow, unscale with the grown scale,
 multiply instead of divide, keep the input's dtype, divide in place, store the scale as an integer
-(floor division), and return the scaled gradients unchanged.
+(floor division), return the scaled gradients unchanged, check each gradient's sum (not each value)
+for finiteness, divide in the input's dtype then cast, keep a float32 factor (a float32 scale),
+replace the items of the caller's list, and check finiteness after a cast to float16.
 """
 
 _CORRECT = '''
@@ -130,6 +134,35 @@ _ALL = [
     _entry(
         _wrong("unscaled = [a / np.float32(self.scale) for a in arrays]", "unscaled = arrays"),
         "returns the scaled gradients",
+    ),
+    _entry(
+        _wrong(
+            "all(np.isfinite(a).all() for a in arrays)",
+            "all(np.isfinite(np.sum(np.asarray(g))) for g in scaled_gradients)",
+        ),
+        "checks each gradient's sum in its own dtype (finite float16 values whose sum overflows)",
+    ),
+    _entry(
+        _wrong(
+            "unscaled = [a / np.float32(self.scale) for a in arrays]",
+            "unscaled = [(np.asarray(g) / self.scale).astype(np.float32) for g in scaled_gradients]",
+        ),
+        "divides in the input's dtype, then casts (float16 rounding)",
+    ),
+    _entry(
+        _wrong("self.factor = float(factor)", "self.factor = np.float32(factor)"), "a float32 factor (float32 scale)"
+    ),
+    _entry(
+        _wrong(
+            "        unscaled = [a / np.float32(self.scale) for a in arrays]\n",
+            "        for i, a in enumerate(arrays):\n            scaled_gradients[i] = a / np.float32(self.scale)\n"
+            "        unscaled = scaled_gradients\n",
+        ),
+        "replaces the items of the caller's list and returns it",
+    ),
+    _entry(
+        _wrong("np.isfinite(a).all()", "np.isfinite(a.astype(np.float16)).all()"),
+        "checks finiteness after a cast to float16 (finite float32 values above 65504)",
     ),
 ]
 
