@@ -66,3 +66,46 @@ def test_clear_errors():
         pruning.strip(object())
     with pytest.raises(ValueError, match="build the model"):
         pruning.prune(keras.Sequential([L.Dense(2)]), 0.5, end_step=5)
+
+
+def _fit_pruned(model, x, y, target):
+    pruned_model = pruning.prune(model, target, end_step=8, frequency=2)
+    pruned_model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pruned_model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=pruning.callbacks())
+    stripped = pruning.strip(pruned_model)
+    # strip removes the wrappers, not the function: same outputs as the pruned model
+    assert np.allclose(stripped(x[:8]).numpy(), pruned_model(x[:8], training=False).numpy(), atol=1e-5)
+    return stripped
+
+
+def test_prune_a_residual_block_and_strip_it():
+    keras.utils.set_random_seed(0)
+    inputs = L.Input((8, 8, 3))
+    x = L.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inputs)
+    y = L.Conv2D(8, 3, padding="same", activation="relu", name="branch")(x)
+    x = L.Add(name="residual")([x, y])
+    x = L.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, L.Dense(2, name="out")(x))
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(64, 8, 8, 3)).astype("float32")
+    labels = (images[..., 0].mean(axis=(1, 2)) > 0).astype("int64")
+    stripped = _fit_pruned(model, images, labels, 0.6)
+    assert [type(layer) for layer in stripped.layers] == [type(layer) for layer in model.layers]
+    for name in ("stem", "branch", "out"):
+        kernel = stripped.get_layer(name).kernel.numpy()
+        assert np.mean(kernel == 0) == pytest.approx(0.6, abs=0.05), name
+
+
+def test_prune_an_lstm_and_strip_it():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([L.Input((5, 4)), L.LSTM(8, name="lstm"), L.Dense(2, name="out")])
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 5, 4)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("int64")
+    stripped = _fit_pruned(model, x, y, 0.5)
+    lstm = stripped.get_layer("lstm")
+    # tfmot prunes the LSTM's input kernel and its recurrent kernel, each to the target
+    for weights in (lstm.cell.kernel.numpy(), lstm.cell.recurrent_kernel.numpy()):
+        assert np.mean(weights == 0) == pytest.approx(0.5, abs=0.05)
+    assert np.mean(stripped.get_layer("out").kernel.numpy() == 0) == pytest.approx(0.5, abs=0.07)
+    assert type(lstm) is type(model.get_layer("lstm"))
