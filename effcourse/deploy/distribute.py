@@ -312,16 +312,15 @@ def run_local_cluster(
         raise ValueError(f"script must be a Python file or Python source text; {source!r} is neither")
     base = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     base.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
-    for attempt in range(_PORT_ATTEMPTS):
+    for _ in range(_PORT_ATTEMPTS):
         try:
             return _run_workers([*command, *args], _free_ports(num_workers), base, timeout)
         except _PortTaken:
-            if attempt == _PORT_ATTEMPTS - 1:
-                raise RuntimeError(
-                    f"the workers could not bind their ports in {_PORT_ATTEMPTS} attempts (another program took "
-                    "each free port before the workers started); retry, or free some ports"
-                ) from None
-    raise AssertionError("unreachable")
+            continue
+    raise RuntimeError(
+        f"the workers could not bind their ports in {_PORT_ATTEMPTS} attempts (another program took "
+        "each free port before the workers started); retry, or free some ports"
+    )
 
 
 # A port found free can be taken by another program before a worker binds it (the workers bind only

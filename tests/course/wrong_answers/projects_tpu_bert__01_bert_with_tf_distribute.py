@@ -22,52 +22,31 @@ def _answer(body: str) -> str:
 
 _CE = "    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)\n"
 
+
+def _wrong(body: str) -> dict:
+    return dict(cell="masked_lm_loss", source=_answer(body), loses=["masked_lm_loss__test"])
+
+
 _ALL = [
     # Keras' default: the weighted sum divided by all positions, chosen or not
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(_CE + "    return tf.reduce_sum(ce * weights) / tf.cast(tf.size(ce), tf.float32)\n"),
-        loses=["masked_lm_loss__test"],
-    ),
+    _wrong(_CE + "    return tf.reduce_sum(ce * weights) / tf.cast(tf.size(ce), tf.float32)\n"),
     # the mean over the chosen positions, ignoring the weights' values (0.5 counts as 1)
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(_CE + "    return tf.reduce_mean(tf.boolean_mask(ce, weights > 0))\n"),
-        loses=["masked_lm_loss__test"],
-    ),
+    _wrong(_CE + "    return tf.reduce_mean(tf.boolean_mask(ce, weights > 0))\n"),
     # log(softmax): -inf for a probability that underflows, so logits of size 100 give inf or NaN
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(
-            "    probs = tf.gather(tf.nn.softmax(logits), labels, batch_dims=2)\n"
-            "    ce = -tf.math.log(probs)\n"
-            "    return tf.math.divide_no_nan(tf.reduce_sum(ce * weights), tf.reduce_sum(weights))\n"
-        ),
-        loses=["masked_lm_loss__test"],
+    _wrong(
+        "    probs = tf.gather(tf.nn.softmax(logits), labels, batch_dims=2)\n"
+        "    ce = -tf.math.log(probs)\n"
+        "    return tf.math.divide_no_nan(tf.reduce_sum(ce * weights), tf.reduce_sum(weights))\n"
     ),
     # no guard: NaN when nothing is chosen
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(_CE + "    return tf.reduce_sum(ce * weights) / tf.reduce_sum(weights)\n"),
-        loses=["masked_lm_loss__test"],
-    ),
+    _wrong(_CE + "    return tf.reduce_sum(ce * weights) / tf.reduce_sum(weights)\n"),
     # a NumPy float, not a tensor (cannot run inside tf.function)
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(
-            _CE + "    return np.float32(np.sum(ce.numpy() * weights.numpy()) / max(np.sum(weights.numpy()), 1e-12))\n"
-        ),
-        loses=["masked_lm_loss__test"],
-    ),
+    _wrong(_CE + "    return np.float32(np.sum(ce.numpy() * weights.numpy()) / max(np.sum(weights.numpy()), 1e-12))\n"),
     # the mean of each sequence's mean: sequences with few masked tokens weigh as much as long ones
-    dict(
-        cell="masked_lm_loss",
-        source=_answer(
-            _CE
-            + "    per_row = tf.math.divide_no_nan(tf.reduce_sum(ce * weights, axis=1), tf.reduce_sum(weights, axis=1))\n"
-            "    return tf.reduce_mean(per_row)\n"
-        ),
-        loses=["masked_lm_loss__test"],
+    _wrong(
+        _CE
+        + "    per_row = tf.math.divide_no_nan(tf.reduce_sum(ce * weights, axis=1), tf.reduce_sum(weights, axis=1))\n"
+        "    return tf.reduce_mean(per_row)\n"
     ),
 ]
 
