@@ -47,6 +47,15 @@ _ALL = [
         _CE
         + "    per_row = tf.math.divide_no_nan(tf.reduce_sum(ce * weights, axis=1), tf.reduce_sum(weights, axis=1))\n"
         "    return tf.reduce_mean(per_row)\n"
+    ),  # from a review: the weights used as given (no cast), so float64 weights cannot multiply float32 losses
+    dict(
+        cell="masked_lm_loss",
+        source=(
+            "def masked_lm_loss(labels, logits, weights):\n"
+            "    per = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(labels, tf.int32), tf.cast(logits, tf.float32))\n"
+            "    return tf.math.divide_no_nan(tf.reduce_sum(per * weights), tf.reduce_sum(weights))\n"
+        ),
+        loses=["masked_lm_loss__test"],
     ),
 ]
 
