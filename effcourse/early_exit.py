@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.special
 
 from effcourse import sealed
 
@@ -245,6 +246,5 @@ def exit_probabilities(model: Any, x: Any, *, batch_size: int = 256, from_logits
         outputs = [outputs]
     stacked = np.stack([np.asarray(o, dtype=np.float64) for o in outputs])
     if from_logits:
-        stacked = np.exp(stacked - stacked.max(axis=-1, keepdims=True))
-        stacked /= stacked.sum(axis=-1, keepdims=True)
+        stacked = scipy.special.softmax(stacked, axis=-1)
     return stacked.astype(np.float32)
