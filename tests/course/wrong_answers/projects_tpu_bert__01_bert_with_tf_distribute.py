@@ -6,7 +6,8 @@ batches against a NumPy reference, fractional weights, logits of size 100, all w
 (a float32 scalar tensor) and the gradient inside ``tf.function``. The graded one divides by every
 position (Keras' default reduction with ``sample_weight``); the others (checked in-process) average
 the chosen positions' losses without their weights, take ``log(softmax)``, divide by zero when
-nothing is chosen, return a NumPy float, and average per-sequence means.
+nothing is chosen, guard the value but not the gradient, return a NumPy float, and average
+per-sequence means.
 """
 
 
@@ -47,6 +48,12 @@ _ALL = [
         _CE
         + "    per_row = tf.math.divide_no_nan(tf.reduce_sum(ce * weights, axis=1), tf.reduce_sum(weights, axis=1))\n"
         "    return tf.reduce_mean(per_row)\n"
+    ),
+    # from a review: 0 when nothing is chosen, but tf.where differentiates both branches, so the
+    # gradient of sum/0 is NaN and one batch without a masked position ruins every weight
+    _wrong(
+        _CE + "    total = tf.reduce_sum(weights)\n"
+        "    return tf.where(total > 0, tf.reduce_sum(ce * weights) / total, 0.0)\n"
     ),  # from a review: the weights used as given (no cast), so float64 weights cannot multiply float32 losses
     dict(
         cell="masked_lm_loss",
