@@ -12,6 +12,11 @@ outputs are inspected), the recorded figures of the targets tests, and the refer
 the assignment's grading batch in ``test_assignments.py`` (``course_runs.batch(assignment)``).
 Without the sandbox the notebook runs with :func:`effcourse.course.execute_notebook` and the
 grading batch is skipped.
+
+To see what a run of the suite executed, set ``EFFCOURSE_RUN_LOG=<file>``: each solution run, grading
+batch (with the number of notebooks it ran) and ``nbgrader validate`` appends a JSON line naming its
+pytest-xdist worker. Each should appear once per session; twice means an assignment's tests were
+split over workers (``tests/test_suite_groups.py``).
 """
 
 from __future__ import annotations
