@@ -41,6 +41,47 @@ def _xdist_group(item: pytest.Item, assignments: list[str]) -> str | None:
     return None
 
 
+def scheduling_group(nodeid: str, assignments: list[str]) -> str | None:
+    """The worker group the controller gives ``nodeid`` (the same as its ``xdist_group`` mark).
+
+    pytest-xdist 3.8's ``--dist loadgroup`` learns an item's group from an ``@<group>`` suffix its
+    worker-side hook writes into the item's nodeid; since pytest 9.2 keeps nodeids in a structured
+    ``NodeId``, that write no longer changes the nodeid and every test became its own unit: an
+    assignment's tests were spread over both workers, each of which made the assignment's solution
+    runs and grading batch again (pytest-xdist issue #1386). The controller never sees the marks,
+    so :func:`pytest_xdist_make_scheduler` groups by this function of the nodeid, which
+    ``tests/test_suite_groups.py`` checks against the marks for every collected test.
+    """
+    if nodeid.rfind("@") > nodeid.rfind("]"):  # an older pytest, where xdist's suffix still works
+        nodeid = nodeid.rsplit("@", 1)[0]
+    path = nodeid.split("::")[0]
+    if path.startswith("tests/course/"):
+        mentioned = [a for a in assignments if a in nodeid]
+        return max(mentioned, key=len) if mentioned else None  # the longest: no name shadows a longer one
+    if path.startswith("tests/grading/"):
+        return f"grading/{Path(path).stem}"
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` that groups by :func:`scheduling_group` (see there why not by nodeid suffix)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    from effcourse import course
+
+    assignments = course.assignments(ROOT)
+
+    class AssignmentScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = scheduling_group(nodeid, assignments)
+            return f"group:{group}" if group is not None else super()._split_scope(nodeid)
+
+    return AssignmentScheduling(config, log)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep each assignment's course tests on one pytest-xdist worker.

@@ -12,12 +12,19 @@ outputs are inspected), the recorded figures of the targets tests, and the refer
 the assignment's grading batch in ``test_assignments.py`` (``course_runs.batch(assignment)``).
 Without the sandbox the notebook runs with :func:`effcourse.course.execute_notebook` and the
 grading batch is skipped.
+
+To see what a run of the suite executed, set ``EFFCOURSE_RUN_LOG=<file>``: each solution run, grading
+batch (with the number of notebooks it ran) and ``nbgrader validate`` appends a JSON line naming its
+pytest-xdist worker. Each should appear once per session; twice means an assignment's tests were
+split over workers (``tests/test_suite_groups.py``).
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import json
+import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -96,6 +103,15 @@ class CourseRuns:
         self._batches: dict[str, Batch] = {}
         self._scratch: dict[str, Path] = {}
 
+    def count(self, kind: str, name: str, runs: int, seconds: float) -> None:
+        """Append one line per expensive step to ``$EFFCOURSE_RUN_LOG`` (JSON lines; counts the suite's runs)."""
+        path = os.environ.get("EFFCOURSE_RUN_LOG")
+        if path:
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            line = {"kind": kind, "name": name, "runs": runs, "seconds": round(seconds, 1), "worker": worker}
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+
     def limits(self):
         from effcourse.grading.sandbox import Limits
 
@@ -152,6 +168,7 @@ class CourseRuns:
                 self._solutions[name] = SolutionRun(
                     name=name, executed=nb, seconds=run.seconds, results=run.results, errors=errors, reference=run
                 )
+            self.count("solution", name, 1, self._solutions[name].seconds)
         return self._solutions[name]
 
     def batch(self, assignment: str) -> Batch:
@@ -185,6 +202,9 @@ class CourseRuns:
                 assignment, course_root=root, limits=self.limits(), seed=self.seed, references=references, log=print
             )
             self._batches[assignment] = Batch(assignment, root, rep, expected)
+            given = {id(r) for r in references.values()}
+            made = sum(id(r) not in given for r in rep.reference.values()) + sum(g.run is not None for g in rep.grades)
+            self.count("batch", assignment, made, rep.seconds)
         return self._batches[assignment]
 
 

@@ -131,6 +131,7 @@ def test_nbgrader_validate_passes_on_the_source(name, course_runs, tmp_path):
     assignment, stem = name.split("/")
     root = course_runs.scratch(assignment)
     out, seconds = _nbgrader_validate(root / "solutions" / assignment / f"{stem}.ipynb", root, tmp_path, invert=False)
+    course_runs.count("validate", name, 1, seconds)
     print(f"\nnbgrader validate {name}: {seconds:.1f} s")
     assert "Success! Your notebook passes all the tests." in out, out[-3000:]
 
@@ -141,5 +142,6 @@ def test_nbgrader_validate_invert_fails_every_test_of_the_release(name, course_r
     assignment, stem = name.split("/")
     root = course_runs.scratch(assignment)
     out, seconds = _nbgrader_validate(root / "chapters" / assignment / f"{stem}.ipynb", root, tmp_path, invert=True)
+    course_runs.count("validate --invert", name, 1, seconds)
     print(f"\nnbgrader validate --invert {name}: {seconds:.1f} s")
     assert "Success! The notebook does not pass any tests." in out, out[-3000:]
