@@ -5,8 +5,9 @@ per-layer sparsities are at least as accurate on the test digits as uniform spar
 ``uniform_accuracy`` and ``searched_accuracy`` at uniform 80% (median over three seeded NSGA-II
 searches, selection on the validation split), with a paired McNemar test. The other tests check
 what the prose says: the searched fronts' hypervolume exceeds the uniform curve's; 70% and 80%
-are won by every search, by more than ten points in the median; 85% is mixed; the search prunes
-fc1 hardest and spares the logits; the Keras files agree with the raw-weights sizes within 2%.
+are won by every search, by more than ten points in the median; 85% is mixed (the median search
+loses, McNemar and the bootstrap disagree, the searches placed few trials that small and their choices
+are already worse on validation); at 70% and 80% the search prunes fc1 hardest and spares the logits; the Keras files agree with the raw-weights sizes within 2%.
 Thresholds leave room for other CPUs' float kernels (checked with ONEDNN_MAX_CPU_ISA=AVX2 too).
 """
 
@@ -52,15 +53,38 @@ def test_85_percent_is_mixed(results):
     row = results["matched"]["0.85"]
     by_seed = sorted(row["searched_accuracy_by_seed"].values())
     assert by_seed[-1] - by_seed[0] > 0.05  # "the three searches disagree by more than five points"
-    assert row["searched_accuracy"] <= row["uniform_accuracy"]  # "the median search is not better"
+    assert row["searched_accuracy"] < row["uniform_accuracy"]  # "the median search is less accurate"
+    # "the two paired tests disagree": McNemar significant at 5%, the bootstrap interval includes zero
+    assert row["p_value"] < 0.05
+    assert row["bootstrap_ci"][0] < 0 < row["bootstrap_ci"][1]
 
 
-def test_search_prunes_fc1_hardest_and_spares_the_logits(results):
+def test_85_percent_the_search_not_the_validation_split(results):
+    row = results["matched"]["0.85"]
+    # "each search placed fewer than a fifth of its 120 trials at or below that size"
+    assert all(n < 120 / 5 for n in row["trials_within_budget_by_seed"].values())
+    # "in two of the three searches, the median one included, even the best of them is already less
+    # accurate than uniform 85% on the validation digits"
+    below = [k for k, v in row["searched_val_accuracy_by_seed"].items() if v < row["uniform_val_accuracy"]]
+    assert len(below) == 2
+    assert row["median_seed"] in below
+    assert row["searched_accuracy_by_seed"][row["median_seed"]] == pytest.approx(row["searched_accuracy"])
+
+
+def test_search_prunes_fc1_hardest_and_spares_the_logits_at_70_and_80(results):
     for sparsity in ["0.7", "0.8"]:
         for by_layer in results["matched"][sparsity]["sparsities_by_seed"].values():
             assert by_layer["fc1"] > by_layer["logits"]
             assert by_layer["fc1"] >= by_layer["fc2"]
     assert results["kernel_sizes"] == {"fc1": 24576, "fc2": 4608, "logits": 480}
+    # "at 85% one search prunes fc2 harder than fc1"
+    at_85 = results["matched"]["0.85"]["sparsities_by_seed"].values()
+    assert sum(by_layer["fc2"] > by_layer["fc1"] for by_layer in at_85) == 1
+
+
+def test_time_per_trial_is_recorded(results):
+    # the prose states no speed: the search cell prints the recorded time per trial
+    assert results["seconds_per_trial"] == pytest.approx(results["search_seconds"] / results["num_trials"])
 
 
 def test_searched_fronts_cover_more_than_the_uniform_curve(results):
