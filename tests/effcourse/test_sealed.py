@@ -43,6 +43,7 @@ EXPECTED = {
     ("effcourse.coding.encode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
+    ("effcourse.search.compression.hypervolume", "ch07_automation/03_compression_search:hypervolume"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
