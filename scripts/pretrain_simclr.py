@@ -13,7 +13,7 @@ gives the same weights (other CPUs may differ in the last bits of their float ke
 It writes ``effcourse/weights/simclr_images.npz`` (about 350 KB; the projection head is
 dropped, as SimCLR does) with the settings stored in the file.
 
-Usage (about 5 CPU-minutes; `nice` it on a shared machine)::
+Usage (about 8 CPU-minutes, 17 wall-minutes on a loaded 2-core machine; `nice` it when shared)::
 
     EFFCOURSE_DATA=offline nice python scripts/pretrain_simclr.py            # the shipped weights
     python scripts/pretrain_simclr.py --steps 200 --out /tmp/enc.npz          # a quick try
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import effcourse
 
-DEFAULTS = dict(steps=1600, batch_size=128, temperature=0.5, learning_rate=2e-3, seed=0)
+DEFAULTS = dict(steps=3000, batch_size=128, temperature=0.5, learning_rate=2e-3, seed=0)
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -63,7 +63,9 @@ _ALL = [
     ),
     # only the first views as anchors: the mean over N anchors instead of 2N
     dict(
-        cell="nt_xent_loss", source=_answer(reduce="    return tf.reduce_mean(losses[:n])"), loses=["nt_xent_loss__test"]
+        cell="nt_xent_loss",
+        source=_answer(reduce="    return tf.reduce_mean(losses[:n])"),
+        loses=["nt_xent_loss__test"],
     ),
     # the sum over the anchors instead of the mean
     dict(cell="nt_xent_loss", source=_answer(reduce="    return tf.reduce_sum(losses)"), loses=["nt_xent_loss__test"]),
