@@ -52,7 +52,7 @@ def test_finetuning_does_not_measurably_beat_the_probe(results):
     assert results["contrastive_vs_probe_p_value"] > 0.05
     low, high = results["contrastive_vs_probe_bootstrap_ci"]
     assert low < 0 < high
-    assert results["contrastive_accuracy"] <= results["linear_probe_accuracy"] + 0.02
+    assert abs(results["contrastive_accuracy"] - results["linear_probe_accuracy"]) < 0.05  # "within a few points"
 
 
 def test_linear_probe_beats_scratch(results):
