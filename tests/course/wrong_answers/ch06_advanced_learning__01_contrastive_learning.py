@@ -113,6 +113,69 @@ def nt_xent_loss(z1, z2, temperature=0.5):
         ),
         loses=["nt_xent_loss__test"],
     ),
+    # max-shifted before exp, but then the log of a ratio of exps: the positive's share e^-100 is 0 in
+    # float32 at temperature 0.01 (from a learner's review: the old hint "subtract the largest logit")
+    dict(
+        cell="nt_xent_loss",
+        source=_answer(
+            mask="    logits = logits - tf.reduce_max(logits, axis=1, keepdims=True)\n"
+            "    e = tf.exp(logits) * (1.0 - tf.eye(2 * n))",
+            positives="    positives = tf.concat([tf.range(n, 2 * n), tf.range(0, n)], axis=0)\n"
+            "    p = tf.gather(e, positives, batch_dims=1) / tf.reduce_sum(e, axis=1)",
+            reduce="    return -tf.reduce_mean(tf.math.log(p))",
+        ),
+        loses=["nt_xent_loss__test"],
+    ),
+    # the self-similarity set to 0 instead of removed (exp(0) = 1 still in the denominator)
+    dict(
+        cell="nt_xent_loss",
+        source=_answer(mask="    logits = logits * (1.0 - tf.eye(2 * n))"),
+        loses=["nt_xent_loss__test"],
+    ),
+    # CLIP-style: only the other view's rows as candidates (z1 @ z2.T both ways), no same-view negatives
+    dict(
+        cell="nt_xent_loss",
+        source='''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    """SimCLR's NT-Xent loss, cross-view only."""
+    a = tf.math.l2_normalize(tf.cast(z1, tf.float32), axis=1)
+    b = tf.math.l2_normalize(tf.cast(z2, tf.float32), axis=1)
+    logits = tf.matmul(a, b, transpose_b=True) / temperature
+    labels = tf.range(tf.shape(a)[0])
+    forward = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    backward = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=tf.transpose(logits))
+    return tf.reduce_mean(tf.concat([forward, backward], axis=0))
+'''.strip("\n"),
+        loses=["nt_xent_loss__test"],
+    ),
+    # the positive left out of the denominator too (only the 2N - 2 negatives)
+    dict(
+        cell="nt_xent_loss",
+        source=_answer(
+            mask="    positive_logits = tf.gather(logits, tf.concat([tf.range(n, 2 * n), tf.range(0, n)], axis=0), "
+            "batch_dims=1)\n"
+            "    drop = tf.eye(2 * n) + tf.roll(tf.eye(2 * n), shift=n, axis=1)\n"
+            "    logits = tf.where(drop > 0, tf.constant(-1e9, logits.dtype), logits)",
+            positives="    positives = None",
+            reduce="    return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=1) - positive_logits)",
+        ).replace(
+            "    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)\n", ""
+        ),
+        loses=["nt_xent_loss__test"],
+    ),
+    # normalised along the wrong axis (each feature over the batch instead of each embedding)
+    dict(
+        cell="nt_xent_loss",
+        source=_answer(normalise="    z = tf.math.l2_normalize(z, axis=0)"),
+        loses=["nt_xent_loss__test"],
+    ),
+    # the default temperature changed (the pretraining calls it with the notebook's TEMPERATURE, so only
+    # the test's default-temperature case shows it; from a learner's review)
+    dict(
+        cell="nt_xent_loss",
+        source=_answer().replace("temperature=0.5", "temperature=0.1", 1),
+        loses=["nt_xent_loss__test"],
+    ),
     # the inputs normalised in place (NumPy arrays come back changed)
     dict(
         cell="nt_xent_loss",
