@@ -158,9 +158,7 @@ def nt_xent_loss(z1, z2, temperature=0.5):
             "    logits = tf.where(drop > 0, tf.constant(-1e9, logits.dtype), logits)",
             positives="    positives = None",
             reduce="    return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=1) - positive_logits)",
-        ).replace(
-            "    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)\n", ""
-        ),
+        ).replace("    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)\n", ""),
         loses=["nt_xent_loss__test"],
     ),
     # normalised along the wrong axis (each feature over the batch instead of each embedding)
