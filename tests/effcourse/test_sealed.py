@@ -44,6 +44,7 @@ EXPECTED = {
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
     ("effcourse.search.compression.hypervolume", "ch07_automation/03_compression_search:hypervolume"),
+    ("effcourse.contrastive.nt_xent_loss", "ch06_advanced_learning/01_contrastive_learning:nt_xent_loss"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
