@@ -41,7 +41,8 @@ def test_pacing_monotone_starts_and_caps(seed):
         float(rng.uniform(1.05, 3)),
         int(rng.integers(1, 30)),
     )
-    values = [_pace(s, n, f, g, length) for s in range(0, 40 * length)]
+    stages = math.ceil(math.log(1 / f) / math.log(g)) + 2  # enough stages to reach N
+    values = [_pace(s, n, f, g, length) for s in range(0, stages * length)]
     assert all(a <= b for a, b in zip(values, values[1:]))
     assert values[0] == min(n, max(1, round(n * f)))
     assert values[-1] == n
