@@ -114,6 +114,16 @@ _ALL = [
         ),
         loses=["pacing__test"],
     ),
+    # the exponent capped at a fixed number of stages: too few for slow growth from a small start
+    dict(
+        cell="pacing",
+        source=_pacing(
+            body="""\
+    k = min(step // step_length, 64)
+    return int(min(num_examples, max(1, round(num_examples * start_fraction * growth**k))))"""
+        ),
+        loses=["pacing__test"],
+    ),
     # a float count, not an integer
     dict(
         cell="pacing",
@@ -271,6 +281,6 @@ _ALL = [
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades the two
 # sealed routes (which lose only in the sealed build) and one plain mistake per exercise; the others
 # are MORE_WRONG_ANSWERS, checked in-process.
-_GRADED = (0, 1, 5, 14)
+_GRADED = (0, 1, 5, 15)
 WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
 MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]
