@@ -276,6 +276,35 @@ _ALL = [
         ),
         loses=["curriculum_order__test"],
     ),
+    # the exponent capped at a larger fixed number of stages: enough for x1.01 from 0.1%, but 3.0 ** 1000
+    # overflows a float (passed Validate before the visible test had a fast growth at a huge step)
+    dict(
+        cell="pacing",
+        source=_pacing(
+            body="""\
+    k = min(step // step_length, 1000)
+    return int(min(num_examples, max(1, round(num_examples * start_fraction * growth**k))))"""
+        ),
+        loses=["pacing__test"],
+    ),
+    # the mode lower-cased first: "Easy" and "HARD" accepted (the modes are exactly "easy" and "hard";
+    # passed Validate before the visible test refused "Hard")
+    dict(
+        cell="curriculum_order",
+        source=_order(checks="    mode = mode.lower()\n" + _ORDER_CHECKS),
+        loses=["curriculum_order__test"],
+    ),
+    # the scores squeezed first: a column (N, 1) of scores accepted as one-dimensional (passed Validate
+    # before the visible test refused a column)
+    dict(
+        cell="curriculum_order",
+        source=_order(
+            checks=_ORDER_CHECKS.replace(
+                "s = np.asarray(scores, dtype=np.float64)", "s = np.squeeze(np.asarray(scores, dtype=np.float64))"
+            )
+        ),
+        loses=["curriculum_order__test"],
+    ),
 ]
 
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades the two
