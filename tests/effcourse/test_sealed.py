@@ -45,6 +45,8 @@ EXPECTED = {
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
     ("effcourse.search.compression.hypervolume", "ch07_automation/03_compression_search:hypervolume"),
     ("effcourse.contrastive.nt_xent_loss", "ch06_advanced_learning/01_contrastive_learning:nt_xent_loss"),
+    ("effcourse.curriculum.pacing", "ch06_advanced_learning/02_curriculum_learning:pacing"),
+    ("effcourse.curriculum.curriculum_order", "ch06_advanced_learning/02_curriculum_learning:curriculum_order"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
