@@ -44,6 +44,9 @@ EXPECTED = {
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
     ("effcourse.search.compression.hypervolume", "ch07_automation/03_compression_search:hypervolume"),
+    ("effcourse.search.hyperparameters._check_space", "ch07_automation/01_hyperparameter_search:random_search"),
+    ("effcourse.search.hyperparameters.suggest", "ch07_automation/01_hyperparameter_search:random_search"),
+    ("effcourse.search.hyperparameters.random_search", "ch07_automation/01_hyperparameter_search:random_search"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
