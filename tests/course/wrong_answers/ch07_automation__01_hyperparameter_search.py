@@ -233,6 +233,39 @@ _ALL = [
         ),
         loses=["random_search__test"],
     ),
+    # from the review: an int drawn as int(uniform(low, high + 1)); int() rounds towards zero, so a
+    # negative range gets 0 and misses its low bound (the visible test's range was 1..3 only)
+    dict(
+        cell="random_search",
+        source=_answer(
+            ("int(rng.integers(spec[1], spec[2], endpoint=True))", "int(rng.uniform(spec[1], spec[2] + 1))")
+        ),
+        loses=["random_search__test"],
+    ),
+    # from the review: an off-by-one index clamped, so the last choice is twice as likely (every choice
+    # still comes up; only a test of the counts sees it)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "spec[1][int(rng.integers(len(spec[1])))]",
+                "spec[1][min(int(rng.integers(len(spec[1]) + 1)), len(spec[1]) - 1)]",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # from the review: low == high accepted for a uniform dimension (only low > high refused; the
+    # loguniform check kept strict)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if not (math.isfinite(low) and math.isfinite(high) and low < high):",
+                'if not (math.isfinite(low) and math.isfinite(high)) or low > high or (spec[0] == "loguniform" and low == high):',
+            )
+        ),
+        loses=["random_search__test"],
+    ),
 ]
 
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades two (the
