@@ -1,5 +1,9 @@
 """Search helpers of chapter 7 (automation): one submodule per lesson.
 
+* :mod:`effcourse.search.hyperparameters` — hyper-parameter search: draw a configuration from a
+  mixed space (uniform, log-uniform, int, choice), random search over it, and best-so-far curves
+  (lesson 1, ``chapters/ch07_automation/01_hyperparameter_search``).
+
 * :mod:`effcourse.search.compression` — per-layer compression search: the gzip size of a list of
   weight arrays, the best point within a size budget, and the hypervolume of a size/accuracy front
   (lesson 3, ``chapters/ch07_automation/03_compression_search``).

@@ -47,6 +47,9 @@ EXPECTED = {
     ("effcourse.contrastive.nt_xent_loss", "ch06_advanced_learning/01_contrastive_learning:nt_xent_loss"),
     ("effcourse.curriculum.pacing", "ch06_advanced_learning/02_curriculum_learning:pacing"),
     ("effcourse.curriculum.curriculum_order", "ch06_advanced_learning/02_curriculum_learning:curriculum_order"),
+    ("effcourse.search.hyperparameters._check_space", "ch07_automation/01_hyperparameter_search:random_search"),
+    ("effcourse.search.hyperparameters.suggest", "ch07_automation/01_hyperparameter_search:random_search"),
+    ("effcourse.search.hyperparameters.random_search", "ch07_automation/01_hyperparameter_search:random_search"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
