@@ -8,7 +8,9 @@ accuracy (mean of the 2 seeds, and each seed's validation accuracy) and training
 (mean of the 2 seeds).
 
 Resumable: each training is appended to ``<out>.runs.csv`` as it finishes; a rerun skips the
-(cell, seed) pairs already there and the table is written from that file at the end. Run it niced,
+(cell, seed) pairs already in any ``<out>.runs*.csv`` and the table is written from those files at
+the end. A second worker (``--reverse --worker 2``) trains the missing cells from the other end
+into ``<out>.runs2.csv``; stop the first when they meet, then rerun once to write the table. Run it niced,
 one TensorFlow thread (the default here), not from the notebook::
 
     $ nice -n 10 .venv/bin/python scripts/make_nasbench.py
@@ -43,6 +45,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--limit", type=int, default=None, help="train only the first N cells (a quick check)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--reverse", action="store_true", help="train the missing cells last-first (a second worker)")
+    parser.add_argument("--worker", default="", help="suffix of this worker's runs file, e.g. 2 -> <out>.runs2.csv")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -52,10 +56,10 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     wall0, cpu0 = time.time(), time.process_time()
     cells = nasbench.enumerate_space()[: args.limit]
-    runs_path = args.out.with_suffix(".runs.csv")
+    runs_path = args.out.with_suffix(f".runs{args.worker}.csv")
     done: dict[tuple[str, int], dict[str, str]] = {}
-    if runs_path.exists():
-        with runs_path.open() as f:
+    for path in sorted(args.out.parent.glob(args.out.stem + ".runs*.csv")):  # every worker's trainings
+        with path.open() as f:
             for r in csv.DictReader(f):
                 done[(r["hash"], int(r["seed"]))] = r
     nasbench.train_cell([[0, 1], [0, 0]], [], seed=999)  # trace once, outside the timed trainings
@@ -65,7 +69,11 @@ def main() -> None:
         if new_file:
             writer.writeheader()
         todo = [(m, o, h, s) for m, o, h in cells for s in SEEDS if (h, s) not in done]
+        if args.reverse:
+            todo = todo[::-1]
         for m, o, h, s in tqdm(todo, desc="train cells", mininterval=10):
+            if (h, s) in done:  # another worker did it
+                continue
             r = nasbench.train_cell(m, o, seed=s)
             row = {
                 "hash": h,

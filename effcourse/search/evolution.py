@@ -29,13 +29,16 @@ import numpy as np
 from effcourse import sealed
 from effcourse.search import nasbench
 
-__all__ = ["candidate_mutations", "mutate", "evolution_step"]
+__all__ = ["mutate", "evolution_step"]
 
 Arch = tuple[np.ndarray, tuple[str, ...]]
 
 
-def candidate_mutations(arch: Arch) -> list[Arch]:
+@sealed.reference("ch07_automation/02_architecture_search:mutate")
+def _candidate_mutations(arch: Arch) -> list[Arch]:
     """Every single change of a cell, in the fixed order :func:`mutate` draws from (valid or not).
+
+    Part of the exercise's answer, so sealed with :func:`mutate` while grading.
 
     First the 10 edge flips ``(i, j)``, ``i < j``, in row order ((0, 1), (0, 2), ..., (3, 4)),
     then the op changes: node 1 to each other op in the order of ``OPS``, then node 2, then
@@ -43,7 +46,7 @@ def candidate_mutations(arch: Arch) -> list[Arch]:
 
     Example:
         >>> arch = (np.triu(np.ones((5, 5), dtype=int), 1), ("conv3x3", "conv1x1", "maxpool3x3"))
-        >>> len(candidate_mutations(arch))
+        >>> len(_candidate_mutations(arch))
         16
 
     Args:
@@ -72,7 +75,7 @@ def mutate(arch: Arch, rng: np.random.Generator) -> Arch:
     """A child of ``arch`` that is a valid cell of the space and a *different* network.
 
     The procedure (the exercise's specification): list the 16 single changes of
-    :func:`candidate_mutations` in their order; keep those that are valid
+    :func:`_candidate_mutations` in their order; keep those that are valid
     (:func:`~effcourse.search.nasbench.is_valid`) and whose network differs from the parent's
     (:func:`~effcourse.search.nasbench.cell_hash` differs); return
     ``kept[rng.integers(len(kept))]`` (one draw). If no change gives a different network (only
@@ -102,7 +105,7 @@ def mutate(arch: Arch, rng: np.random.Generator) -> Arch:
     if not nasbench.is_valid(*arch):
         raise ValueError("mutate needs a valid cell (see nasbench.is_valid)")
     parent = nasbench.cell_hash(*arch)
-    valid = [c for c in candidate_mutations(arch) if nasbench.is_valid(*c)]
+    valid = [c for c in _candidate_mutations(arch) if nasbench.is_valid(*c)]
     kept = [c for c in valid if nasbench.cell_hash(*c) != parent] or valid
     return kept[int(rng.integers(len(kept)))]
 

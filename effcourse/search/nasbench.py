@@ -61,6 +61,7 @@ __all__ = [
     "train_cell",
     "TrainResult",
     "random_cell",
+    "incumbent",
     "NASBench",
     "load",
 ]
@@ -532,6 +533,39 @@ def random_cell(rng: np.random.Generator) -> tuple[np.ndarray, tuple[str, ...]]:
         ops = tuple(OPS[i] for i in rng.integers(0, len(OPS), size=NUM_NODES - 2))
         if is_valid(matrix, ops):
             return matrix, ops
+
+
+def incumbent(val_accuracies: Sequence[float], test_accuracies: Sequence[float]) -> np.ndarray:
+    """Test accuracy of the search's pick after each query: the best *validation* accuracy so far.
+
+    A search selects on the validation split; what it would ship after ``k`` queries is the
+    network with the highest validation accuracy among the first ``k`` (the first one on ties),
+    and its test accuracy is what the regret is measured on (NAS-Bench-101's "test regret").
+
+    Example:
+        >>> incumbent([0.5, 0.7, 0.6, 0.7], [0.55, 0.65, 0.9, 0.8]).tolist()
+        [0.55, 0.65, 0.65, 0.65]
+
+    Args:
+        val_accuracies: the validation accuracy of each query, in query order.
+        test_accuracies: the test accuracy of the same networks.
+
+    Returns:
+        A float array of the same length.
+
+    Raises:
+        ValueError: the two sequences differ in length or are empty.
+
+    Taught in: chapters/ch07_automation/02_architecture_search
+    """
+    v = np.asarray(val_accuracies, dtype=float).ravel()
+    t = np.asarray(test_accuracies, dtype=float).ravel()
+    if v.shape != t.shape or v.size == 0:
+        raise ValueError(f"give one test accuracy per validation accuracy (got {v.size} and {t.size}), at least one")
+    best = np.zeros(v.size, dtype=int)
+    for k in range(1, v.size):
+        best[k] = k if v[k] > v[best[k - 1]] else best[k - 1]
+    return t[best]
 
 
 class NASBench:

@@ -44,6 +44,7 @@ EXPECTED = {
     ("effcourse.coding.decode_layer", "ch05_advanced_compression/03_deep_compression:pack_sparse"),
     ("effcourse.coding.huffman_code_lengths", "ch05_advanced_compression/03_deep_compression:huffman_lengths"),
     ("effcourse.search.compression.hypervolume", "ch07_automation/03_compression_search:hypervolume"),
+    ("effcourse.search.evolution._candidate_mutations", "ch07_automation/02_architecture_search:mutate"),
     ("effcourse.search.evolution.mutate", "ch07_automation/02_architecture_search:mutate"),
     ("effcourse.search.evolution.evolution_step", "ch07_automation/02_architecture_search:evolution_step"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),

@@ -11,7 +11,7 @@ BARE[0][0, 4] = 1  # input -> output; every single change keeps this network or 
 
 
 def test_candidate_mutations_order():
-    cands = evolution.candidate_mutations(CHAIN)
+    cands = evolution._candidate_mutations(CHAIN)
     assert len(cands) == 16
     assert cands[0][0][0, 1] == 0 and cands[0][1] == CHAIN[1]  # first: flip (0, 1)
     assert cands[9][0][3, 4] == 0  # tenth: flip (3, 4)
@@ -30,7 +30,7 @@ def test_mutate_gives_a_valid_different_network(seed):
     assert nasbench.is_valid(*child)
     if any(
         nasbench.cell_hash(*c) != nasbench.cell_hash(*arch)
-        for c in evolution.candidate_mutations(arch)
+        for c in evolution._candidate_mutations(arch)
         if nasbench.is_valid(*c)
     ):
         assert nasbench.cell_hash(*child) != nasbench.cell_hash(*arch)
@@ -43,7 +43,7 @@ def test_mutate_follows_the_stated_procedure():
     for seed in range(10):
         kept = [
             c
-            for c in evolution.candidate_mutations(CHAIN)
+            for c in evolution._candidate_mutations(CHAIN)
             if nasbench.is_valid(*c) and nasbench.cell_hash(*c) != nasbench.cell_hash(*CHAIN)
         ]
         expected = kept[int(np.random.default_rng(seed).integers(len(kept)))]

@@ -147,3 +147,12 @@ def test_table_rows_reproduce(bench):
         assert abs(np.mean([r.val_accuracy for r in runs]) - row["val_accuracy"]) <= TOLERANCE, row["encoding"]
         assert abs(np.mean([r.test_accuracy for r in runs]) - row["test_accuracy"]) <= TOLERANCE, row["encoding"]
         assert abs(runs[0].val_accuracy - row["val_accuracy_seed0"]) <= TOLERANCE
+
+
+def test_incumbent_follows_the_best_validation_accuracy():
+    got = nasbench.incumbent([0.5, 0.7, 0.6, 0.7, 0.8], [0.55, 0.65, 0.9, 0.8, 0.7])
+    assert got.tolist() == [0.55, 0.65, 0.65, 0.65, 0.7]  # ties keep the first pick
+    with pytest.raises(ValueError, match="one test accuracy"):
+        nasbench.incumbent([0.5], [0.5, 0.6])
+    with pytest.raises(ValueError):
+        nasbench.incumbent([], [])
