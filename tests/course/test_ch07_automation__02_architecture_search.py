@@ -55,3 +55,50 @@ def test_naive_mutations_waste_queries(results):
 
 def test_budget(results):
     assert results["cpu_seconds"] <= 90
+
+
+def test_reading_the_curves(results):
+    # "about two points of test accuracy below the best"; the stated means and the common median
+    assert results["random_regret"] == pytest.approx(0.020, abs=0.0015)
+    assert results["evolution_regret"] == pytest.approx(0.019, abs=0.0015)
+    assert results["tpe_regret"] == pytest.approx(0.023, abs=0.0015)
+    assert all(v == pytest.approx(0.020, abs=1e-9) for v in results["median_regret"].values())
+    assert results["regret_floor"] == 0  # "the best-validation network is also the best-test network"
+
+
+def test_evolution_against_random_search(results):
+    assert results["evolution_regret"] < results["random_regret"]
+    assert results["random_regret"] - results["evolution_regret"] < 0.003  # "about a tenth of a point"
+    assert results["val_regret"]["evolution"] < results["val_regret"]["random"]
+    assert results["val_regret"]["evolution"] == pytest.approx(0.010, abs=0.0006)
+    assert results["val_regret"]["random"] == pytest.approx(0.012, abs=0.0006)
+    assert results["found_best_val_share"]["evolution"] == pytest.approx(0.05, abs=0.003)
+    assert results["found_best_val_share"]["random"] == pytest.approx(0.005, abs=0.003)
+    assert results["evolution_better_runs"] == 83 and results["evolution_worse_runs"] == 60
+    assert 0.01 < results["random_vs_evolution_wilcoxon_p"] < 0.05
+
+
+def test_tpe_is_not_better_than_random_search(results):
+    assert results["tpe_regret"] >= results["random_regret"]
+    assert results["tpe_vs_random_mannwhitney_p"] > 0.05
+    assert results["tpe_invalid_share"] == pytest.approx(0.13, abs=0.01)
+
+
+def test_the_space_is_easy(results):
+    assert results["share_within_2_points"] == pytest.approx(37 / 334, abs=1e-9)
+    assert results["seed_spearman"] == pytest.approx(0.86, abs=0.01)
+    assert results["val_test_spearman"] == pytest.approx(0.98, abs=0.01)
+    assert results["table_training_cpu_seconds"] / 60 == pytest.approx(16, abs=1)
+
+
+def test_the_fronts_text(results):
+    by_seed = results["mo_by_seed"].values()
+    assert sorted(m["distinct_networks"] for m in by_seed)[::2] == [29, 48]  # "29 to 48 distinct networks"
+    sizes = sorted(m["pareto_size"] for m in by_seed)
+    assert sizes[0] == 3 and sizes[-1] == 6 and results["pareto_size"] == 3
+    assert results["true_pareto_size"] == 6
+    assert max(m["true_front_found"] for m in by_seed) <= 1
+    assert sum(m["true_front_found"] == 0 for m in by_seed) == 2
+    assert results["best_accuracy_under_budget"] == pytest.approx(0.969, abs=0.001)
+    assert results["table_best_accuracy_under_budget"] == pytest.approx(0.966, abs=0.001)
+    assert abs(results["best_accuracy_under_budget"] - results["table_best_accuracy_under_budget"]) <= 1 / 400 + 1e-9
