@@ -155,6 +155,27 @@ _ALL = [
         source=_mutate(draw="    return kept[int(rng.random() * len(kept))]"),
         loses=["mutate__test"],
     ),
+    # no validity check: an invalid parent with a valid neighbour (6 edges) gets a child, no ValueError
+    dict(
+        cell="mutate",
+        source=_mutate(prepare="    matrix, ops = np.array(arch[0], dtype=int), tuple(arch[1])"),
+        loses=["mutate__test"],
+    ),
+    # op changes in alphabetical order of the ops, not in the order of nasbench.OPS
+    dict(
+        cell="mutate",
+        source=_mutate().replace("for op in nasbench.OPS", "for op in sorted(nasbench.OPS)"),
+        loses=["mutate__test"],
+    ),
+    # edge flips in column order ((0, 1), (0, 2), (1, 2), ...), not row order
+    dict(
+        cell="mutate",
+        source=_mutate().replace(
+            "for i in range(nasbench.NUM_NODES):\n        for j in range(i + 1, nasbench.NUM_NODES):",
+            "for j in range(nasbench.NUM_NODES):\n        for i in range(j):",
+        ),
+        loses=["mutate__test"],
+    ),
     # ---------------------------------------------------------------- evolution_step
     # the course's own evolution_step (sealed while grading)
     dict(
@@ -224,6 +245,24 @@ _ALL = [
         source=_step(update="    return [(child, evaluate(child))] + list(population[1:])"),
         loses=["evolution_step__test"],
     ),
+    # np.argmax over the sample's accuracies used as a population index (a position in idx)
+    dict(
+        cell="evolution_step",
+        source=_step(parent="    parent = int(np.argmax([population[i][1] for i in idx]))"),
+        loses=["evolution_step__test"],
+    ),
+    # ties go to the last of the sample (>= in a loop)
+    dict(
+        cell="evolution_step",
+        source=_step(
+            parent="""\
+    parent = idx[0]
+    for i in idx:
+        if population[i][1] >= population[parent][1]:
+            parent = i"""
+        ),
+        loses=["evolution_step__test"],
+    ),
     # a fresh generator for the mutation instead of the given rng
     dict(
         cell="evolution_step",
@@ -237,6 +276,6 @@ _ALL = [
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades four (the
 # two sealed routes, which lose only in the sealed build, rejection sampling and removing the worst);
 # the others are MORE_WRONG_ANSWERS, checked in-process.
-_GRADED = (0, 1, 11, 12)
+_GRADED = (0, 1, 14, 15)
 WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
 MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]
