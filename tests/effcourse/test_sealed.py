@@ -50,6 +50,9 @@ EXPECTED = {
     ("effcourse.search.hyperparameters._check_space", "ch07_automation/01_hyperparameter_search:random_search"),
     ("effcourse.search.hyperparameters.suggest", "ch07_automation/01_hyperparameter_search:random_search"),
     ("effcourse.search.hyperparameters.random_search", "ch07_automation/01_hyperparameter_search:random_search"),
+    ("effcourse.search.evolution._candidate_mutations", "ch07_automation/02_architecture_search:mutate"),
+    ("effcourse.search.evolution.mutate", "ch07_automation/02_architecture_search:mutate"),
+    ("effcourse.search.evolution.evolution_step", "ch07_automation/02_architecture_search:evolution_step"),
     ("effcourse.embeddings.skipgram_pairs", "ch04_efficient_architectures/01_embeddings:skipgram_pairs"),
     (
         "effcourse.precision.DynamicLossScale.__init__",
