@@ -236,6 +236,7 @@ def execute(
     cell_output_bytes: int = 200_000,
     total_output_bytes: int = 2_000_000,
     max_restarts: int = 3,
+    start_attempts: int = 3,
     before_restart: Callable[[], None] | None = None,
     export_path: str | None = None,
     after_cell: Callable[[int], None] | None = None,
@@ -259,6 +260,8 @@ def execute(
         cell_output_bytes: stored output bytes per cell (the rest is dropped, with a note).
         total_output_bytes: stored output bytes for the whole notebook.
         max_restarts: kernel restarts allowed before the remaining cells are skipped.
+        start_attempts: tries to start each kernel (the first and every restart) before giving up: on
+            a loaded machine a start can miss ``startup_timeout`` once and succeed the next time.
         before_restart: called before each restart (the sandbox kills leftover processes).
         export_path: the exported-values file; removed before a replay (the replay exports again).
         after_cell: called with the cell's index after each code cell ran (ok, error, timeout or
@@ -349,24 +352,33 @@ def execute(
             before_restart()
         if export_path and os.path.exists(export_path):
             os.unlink(export_path)
-        try:
-            start_kernel()
-        except RuntimeError as exc:
-            result.log.append(f"kernel restart failed: {exc}")
+        if not start_with_retries("kernel restart failed"):
             return False
         return replay(list(done))
 
+    def start_with_retries(what: str) -> bool:
+        """Start a kernel, trying ``start_attempts`` times; False (and logged) if none started."""
+        for attempt in range(1, max(1, start_attempts) + 1):
+            try:
+                start_kernel()
+                return True
+            except (RuntimeError, TimeoutError) as exc:
+                result.log.append(f"{what} (attempt {attempt} of {start_attempts}): {type(exc).__name__}: {exc}")
+                stop_kernel()
+                if before_restart is not None:
+                    before_restart()
+        return False
+
     alive = True
+    why_skipped = "the kernel could not be restarted"
     try:
-        try:
-            start_kernel()
-        except RuntimeError as exc:
-            result.log.append(f"the kernel did not start: {exc}")
+        if not start_with_retries("the kernel did not start"):
             alive = False
+            why_skipped = f"the kernel did not start in {start_attempts} attempts of {startup_timeout:g} s"
         for i in code_cells:
             cell = nb.cells[i]
             if not alive:
-                outcomes[i] = CellOutcome(i, "skipped", "Skipped", "the kernel could not be restarted")
+                outcomes[i] = CellOutcome(i, "skipped", "Skipped", why_skipped)
                 continue
             t0 = time.monotonic()
             cell.outputs = []

@@ -66,3 +66,40 @@ def test_last_cell_stops_execution_there(tmp_path):
     run = runner.execute(nb, cwd=str(tmp_path), cell_timeout=20, last_cell=1)
     assert [c.index for c in run.cells] == [0, 1]
     assert _text(nb.cells[1]) == "graded 1\n" and nb.cells[2].outputs == []
+
+
+def _failing_starts(count: int):
+    """A setup hook whose first ``count`` kernel starts fail as a missed startup timeout does."""
+    starts = []
+
+    def setup(km):
+        starts.append(km)
+        if len(starts) <= count:
+
+            def fail(*args, **kwargs):
+                raise RuntimeError("Kernel didn't respond in 60 seconds (simulated)")
+
+            km.start_kernel = fail
+
+    return setup, starts
+
+
+def test_a_kernel_that_misses_its_start_is_started_again(tmp_path):
+    """Regression (CI, 2026-12-03): under load one sandboxed start missed the startup timeout and
+    every cell of the fixture course's reference run was skipped as 'could not be restarted'."""
+    setup, starts = _failing_starts(1)
+    nb = _nb("x = 1", "print('x is', x)")
+    run = runner.execute(nb, cwd=str(tmp_path), cell_timeout=20, setup_kernel_manager=setup)
+    assert [c.status for c in run.cells] == ["ok", "ok"], run.log
+    assert len(starts) == 2
+    assert any("did not start (attempt 1 of 3)" in line for line in run.log), run.log
+    assert _text(nb.cells[1]) == "x is 1\n"
+
+
+def test_a_kernel_that_never_starts_skips_every_cell_and_says_so(tmp_path):
+    setup, starts = _failing_starts(10)
+    nb = _nb("print('never')", "print('never')")
+    run = runner.execute(nb, cwd=str(tmp_path), cell_timeout=20, start_attempts=2, setup_kernel_manager=setup)
+    assert len(starts) == 2
+    assert [c.status for c in run.cells] == ["skipped", "skipped"]
+    assert "did not start in 2 attempts" in run.cells[0].evalue
