@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def bench_effcourse(base: Path, assignment: str, students: list[str], notebooks:
     if not sandboxed:
         print(f"note: no sandbox here ({why}); the safe path runs unsandboxed")
     t0 = time.monotonic()
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
     try:
         report = grader.grade_assignment(
             assignment,
@@ -84,7 +86,11 @@ def bench_effcourse(base: Path, assignment: str, students: list[str], notebooks:
         )
     except grader.GradingError as exc:
         return {"error": str(exc)[:2000], "total": time.monotonic() - t0}
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
     ran = [g.seconds for g in report.grades if g.run is not None]
+    cpu = [g.run.cpu_seconds for g in report.grades if g.run is not None]
+    measured = bool(cpu) and all(c is not None for c in cpu)
+    parent_cpu = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
     return {
         "jobs": jobs,
         "sandboxed": sandboxed,
@@ -93,6 +99,10 @@ def bench_effcourse(base: Path, assignment: str, students: list[str], notebooks:
         "grading": round(report.grading_seconds, 2),
         "per_submission": round(report.grading_seconds / len(students), 2),
         "notebook_run_mean": round(sum(ran) / len(ran), 2) if ran else None,
+        # CPU seconds: every sandboxed submission run (runner + its cgroup: bubblewrap, kernel, children)
+        # plus the grading process's own (reference phase included); None without a cgroup to count them
+        "cpu_per_submission": round((sum(cpu) + parent_cpu) / len(students), 2) if measured else None,
+        "notebook_run_cpu_mean": round(sum(cpu) / len(cpu), 2) if measured else None,
         "scores": {s: sum(v.values()) for s, v in report.scores().items()},
         "max": sum(g.max_score for g in report.grades if g.student == students[0]),
     }
@@ -113,6 +123,7 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: 
     if gen.returncode:
         raise RuntimeError(gen.stdout + gen.stderr)
     t0 = time.monotonic()
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", "--Execute.timeout=600", *common],
         cwd=root,
@@ -121,6 +132,8 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: 
         text=True,
     )
     total = time.monotonic() - t0
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime  # nbgrader and its kernels
     if proc.returncode:
         print(proc.stdout[-3000:], proc.stderr[-3000:])
     from nbgrader.api import Gradebook
@@ -133,7 +146,13 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: 
             except Exception as exc:
                 scores[s] = f"not graded: {type(exc).__name__}"
         top = gb.find_assignment(assignment).max_score
-    return {"total": round(total, 2), "per_submission": round(total / len(students), 2), "scores": scores, "max": top}
+    return {
+        "total": round(total, 2),
+        "per_submission": round(total / len(students), 2),
+        "cpu_per_submission": round(cpu / len(students), 2),
+        "scores": scores,
+        "max": top,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         if "error" not in jobs2:
             ratios["jobs2_throughput_over_jobs1"] = round(jobs1["per_submission"] / jobs2["per_submission"], 3)
             ratios["jobs2_over_stock"] = round(jobs2["per_submission"] / stock["per_submission"], 3)
+        if jobs1.get("cpu_per_submission"):  # CPU time does not depend on the machine's load as wall time does
+            ratios["jobs1_cpu_over_stock_cpu"] = round(jobs1["cpu_per_submission"] / stock["cpu_per_submission"], 3)
     result = {
         "assignment": args.assignment,
         "notebooks": notebooks,
@@ -183,13 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{args.assignment} {notebooks}, {args.n} copies of the solution, {os.cpu_count()} cores, load {load_before}"
     )
-    print(f"stock nbgrader autograde:  {stock['per_submission']:6.1f} s per submission; scores {stock['scores']}")
+    print(
+        f"stock nbgrader autograde:  {stock['per_submission']:6.1f} s per submission "
+        f"({stock['cpu_per_submission']} CPU-s); scores {stock['scores']}"
+    )
     for name, r in (("effcourse grade --jobs 1", jobs1), ("effcourse grade --jobs 2", jobs2)):
         if "error" in r:
             print(f"{name}: FAILED: {r['error'][:500]}")
         else:
             print(
-                f"{name}: {r['per_submission']:6.1f} s per submission (reference run {r['reference']:.1f} s, "
+                f"{name}: {r['per_submission']:6.1f} s per submission ({r['cpu_per_submission']} CPU-s; "
+                f"reference run {r['reference']:.1f} s, "
                 f"{r['notebook_run_mean']} s per notebook in its sandbox); scores {r['scores']}"
             )
     print(f"ratios: {ratios}  (targets: --jobs 1 <= 0.25 x stock, --jobs 2 >= 1.6 x the throughput of --jobs 1)")

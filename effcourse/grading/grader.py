@@ -1004,10 +1004,14 @@ def summary_table(report: BatchReport) -> str:
     ran = [g.seconds for g in report.grades if g.run is not None]
     ref = sum(r.seconds for r in report.reference.values())
     line = f"{graded} students graded in {report.seconds:.1f} s"
+    cpu = [g.run.cpu_seconds for g in report.grades if g.run is not None and g.run.cpu_seconds is not None]
     if ran:
+        each = f"{sum(ran) / len(ran):.1f} s"
+        if cpu and len(cpu) == len(ran):  # CPU time is measured where the runs had a cgroup
+            each += f" ({sum(cpu) / len(cpu):.1f} CPU-s)"
         line += (
             f" ({report.workers}; solution reference runs {ref:.1f} s; {len(ran)} notebooks ran, "
-            f"{sum(ran) / len(ran):.1f} s each in their sandbox)"
+            f"{each} each in their sandbox)"
         )
     lines.append(line)
     return "\n".join(lines)

@@ -123,6 +123,9 @@ class RunResult:
     log: list[str] = field(default_factory=list)
     seconds: float = 0.0
     message: str = ""
+    # CPU seconds of the run (the runner's own, plus every process of the kernel's cgroup: bubblewrap,
+    # the kernel and whatever it started); None where no cgroup could be made (not root, no cpuacct).
+    cpu_seconds: float | None = None
 
 
 def _bwrap() -> str | None:
@@ -351,6 +354,7 @@ def run_notebook(
             log=[str(x) for x in payload.get("log", [])],
             seconds=seconds,
             results=dict(payload.get("results", {})),
+            cpu_seconds=_cpu_field(payload.get("cpu_seconds")),
         )
     except (TypeError, ValueError) as exc:
         return RunResult(False, seconds=seconds, message=f"the sandbox report is malformed: {exc}")
@@ -366,6 +370,13 @@ def run_notebook(
     if payload.get("error"):
         res.ok, res.message = False, str(payload["error"])
     return res
+
+
+def _cpu_field(value: Any) -> float | None:
+    """The report's ``cpu_seconds`` (written by the runner, a number or None), checked."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e7:
+        return None
+    return round(float(value), 3)
 
 
 class _CappedReader:
@@ -542,13 +553,17 @@ def _cgroup_support() -> tuple[list[tuple[str, str]], str]:
         if hid == "0":
             v2 = path
         for c in ctrls.split(","):
-            if c in ("memory", "pids"):
+            if c in ("memory", "pids", "cpuacct"):
                 v1[c] = path
     base = Path("/sys/fs/cgroup")
-    if set(v1) == {"memory", "pids"}:
+    if {"memory", "pids"} <= set(v1):
         parents = [(c, str(base / c / v1[c].lstrip("/"))) for c in ("memory", "pids")]
         if all(os.access(p, os.W_OK) for _, p in parents):
-            return [("v1-" + c, p) for c, p in parents], "cgroup v1 memory+pids"
+            kinds = [("v1-" + c, p) for c, p in parents]
+            acct = base / "cpuacct" / v1.get("cpuacct", "/").lstrip("/")
+            if "cpuacct" in v1 and os.access(acct, os.W_OK):  # optional: only measures CPU time
+                kinds.append(("v1-cpuacct", str(acct)))
+            return kinds, "cgroup v1 memory+pids"
         return [], "the cgroup v1 folders are not writable"
     if v2 is not None and (base / "cgroup.controllers").exists():
         parent = base / v2.lstrip("/")
@@ -585,6 +600,8 @@ def _make_cgroup(limits: dict[str, Any]) -> tuple[list[tuple[str, Path]], str]:
                     (d / "memory.memsw.limit_in_bytes").write_text(str(int(limits["memory_bytes"])))
             elif kind == "v1-pids":
                 (d / "pids.max").write_text(str(int(limits["max_processes"])))
+            elif kind == "v1-cpuacct":
+                pass  # accounting only
             else:
                 (d / "memory.max").write_text(str(int(limits["memory_bytes"])))
                 if (d / "memory.swap.max").exists():
@@ -632,7 +649,22 @@ def _cgroup_events(made: list[tuple[str, Path]]) -> list[str]:
     return notes
 
 
-def _remove_cgroup(made: list[tuple[str, Path]]) -> None:
+def _cgroup_cpu_seconds(made: list[tuple[str, Path]]) -> float | None:
+    """CPU seconds used by every process that was in the cgroup (v1 ``cpuacct.usage``, v2 ``cpu.stat``)."""
+    for kind, d in made:
+        try:
+            if kind == "v1-cpuacct":
+                return int((d / "cpuacct.usage").read_text()) / 1e9
+            if kind == "v2":
+                stat = dict(line.split() for line in (d / "cpu.stat").read_text().splitlines() if line.strip())
+                return int(stat["usage_usec"]) / 1e6
+        except (OSError, ValueError, KeyError):
+            return None
+    return None
+
+
+def _remove_cgroup(made: list[tuple[str, Path]]) -> float | None:
+    """Kill what is left in the cgroup, remove it; returns its CPU seconds (None: not measured)."""
     for _ in range(50):
         pids = _cgroup_pids(made)
         for pid in pids:
@@ -643,6 +675,7 @@ def _remove_cgroup(made: list[tuple[str, Path]]) -> None:
         if not pids:
             break
         time.sleep(0.1)
+    cpu = _cgroup_cpu_seconds(made)
     for _, d in made:
         for _ in range(20):
             try:
@@ -652,6 +685,7 @@ def _remove_cgroup(made: list[tuple[str, Path]]) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+    return cpu
 
 
 def _leftovers(uid: int) -> list[str]:
@@ -923,7 +957,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         }
     finally:
         os.close(root_fd)
-        _remove_cgroup(cgroup)
+        kernel_cpu = _remove_cgroup(cgroup)
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(private, ignore_errors=True)
         if sandbox and as_root:
@@ -931,6 +965,8 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
             if left:
                 log.append(f"containment: left on the host by the submission: {', '.join(left[:10])}")
     payload["log"] = payload.get("log", []) + log
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    payload["cpu_seconds"] = None if kernel_cpu is None else kernel_cpu + own.ru_utime + own.ru_stime
     return payload
 
 
