@@ -251,3 +251,81 @@ def isolation_violations(nb: nbformat.NotebookNode) -> list[Violation]:
             out.append(Violation(i, _label(c), name, elsewhere))
         available |= n.defines
     return out
+
+
+# ----------------------------------------------------------------------------- costly setup imports
+# Modules whose import costs about a CPU-second or more on the course's 2-core machine when nothing
+# else has imported them (measured 2026-12-03, `time.process_time()` around the import, after
+# `effcourse.setup()` and TensorFlow): tfmot 1.5, scikit-learn's estimators 1.6, scipy.stats 0.8
+# (optuna, 0.4, and pandas, free once TensorFlow is in, are not listed). TensorFlow itself (3-4
+# CPU-s, through ``effcourse.compat``) is not listed either: a graded test that builds a tiny Keras
+# model needs it.
+COSTLY_MODULES = ("tensorflow_model_optimization", "sklearn", "scipy.stats")
+
+
+@dataclass(frozen=True)
+class CostlyImport:
+    """A setup cell's import of a costly module that no cell of the grading cut uses."""
+
+    index: int
+    module: str
+    name: str
+
+    def __str__(self) -> str:
+        return (
+            f"setup cell {self.index} imports {self.module} as {self.name!r}, which no graded, answer or setup "
+            "cell uses: every graded run pays for it; import it in the first lesson cell that needs it"
+        )
+
+
+def _imports(source: str) -> list[tuple[str, str]]:
+    """``(module, bound name)`` of every top-level import in a cell."""
+    try:
+        tree = ast.parse(_python_source(source))
+    except SyntaxError:
+        return []
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out += [(a.name, a.asname or a.name.split(".")[0]) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out += [(f"{node.module}.{a.name}", a.asname or a.name) for a in node.names if a.name != "*"]
+    return out
+
+
+def costly_setup_imports(nb: nbformat.NotebookNode, modules: tuple[str, ...] = COSTLY_MODULES) -> list[CostlyImport]:
+    """Imports of costly ``modules`` in setup cells whose names no kept cell (setup, answer, test) reads.
+
+    The grading cut runs the setup cells for every submission, so an import only the lesson needs is
+    paid for in every graded run; it belongs in the first lesson cell that uses it (a learner running
+    the notebook top to bottom sees no difference).
+
+    Example:
+        >>> setup = nbformat.v4.new_code_cell("import numpy as np\\nfrom scipy import stats", metadata={"tags": ["setup"]})
+        >>> lesson = nbformat.v4.new_code_cell("p = stats.binomtest(3, 10).pvalue")
+        >>> [str(c) for c in costly_setup_imports(nbformat.v4.new_notebook(cells=[setup, lesson]))]  # doctest: +ELLIPSIS
+        ["setup cell 0 imports scipy.stats as 'stats', which no graded, answer or setup cell uses: ..."]
+
+    Args:
+        nb: a source notebook.
+        modules: module names (a module counts when it is one of these or inside one).
+
+    Returns:
+        The costly imports in notebook order; [] when there are none.
+
+    Taught in: INSTRUCTORS.md
+    """
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+    out: list[CostlyImport] = []
+    for i, c in code:
+        if not is_setup(c):
+            continue
+        others = set()
+        for j, d in code:
+            if kept(d):
+                n = cell_names(d.source)
+                others |= n.uses if j != i else (n.uses - n.defines)
+        for module, name in _imports(c.source):
+            if any(module == m or module.startswith(m + ".") for m in modules) and name not in others:
+                out.append(CostlyImport(i, module, name))
+    return out

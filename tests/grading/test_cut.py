@@ -151,3 +151,44 @@ def test_every_course_notebook_obeys_the_isolation_rule(path):
     assert any(cut.is_setup(c) for c in nb.cells), f"{path.name}: no cell is tagged `setup`"
     problems = [str(v) for v in cut.isolation_violations(nb)]
     assert not problems, f"{path.parent.name}/{path.name}:\n" + "\n".join(problems)
+
+
+def test_costly_setup_imports_lists_only_costly_modules_no_kept_cell_reads():
+    nb = notebook(
+        code(
+            "import numpy as np\nfrom scipy import stats\nimport tensorflow_model_optimization as tfmot\n"
+            "from sklearn.linear_model import LogisticRegression, Ridge\nimport sklearn.pipeline",
+            tags=["setup"],
+        ),
+        code("clf = LogisticRegression().fit(X, y)\np = stats.norm.cdf(0)", gid="lesson"),
+        code("def f(x):\n    return np.sum(x) + Ridge().alpha", gid="f", answer=True),
+        code("assert f([1]) == 2", gid="f__test", test=True),
+    )
+    out = cut.costly_setup_imports(nb)
+    assert [(c.index, c.module, c.name) for c in out] == [
+        (0, "scipy.stats", "stats"),
+        (0, "tensorflow_model_optimization", "tfmot"),
+        (0, "sklearn.linear_model.LogisticRegression", "LogisticRegression"),
+        (0, "sklearn.pipeline", "sklearn"),
+    ]
+    assert "first lesson cell that needs it" in str(out[0])
+
+
+def test_a_costly_import_a_setup_cell_itself_uses_for_the_tests_is_kept():
+    nb = notebook(
+        code("from scipy import stats", tags=["setup"]),
+        code("CRITICAL = stats.chi2.ppf(0.99, 3)", tags=["setup"]),
+        code("assert CRITICAL > 0", gid="t__test", test=True),
+    )
+    assert cut.costly_setup_imports(nb) == []
+    # but a setup cell that only configures the module it imports still pays for the lesson alone
+    nb = notebook(code("import sklearn\nsklearn.set_config(assume_finite=True)", tags=["setup"]))
+    assert [c.name for c in cut.costly_setup_imports(nb)] == ["sklearn"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[f"{p.parent.name}/{p.stem}" for p in SOLUTIONS])
+def test_no_setup_cell_imports_a_costly_module_only_the_lesson_needs(path):
+    """Every graded run executes the setup cells: tfmot, scikit-learn or scipy.stats imported there for
+    the lesson alone cost about a CPU-second per notebook per submission (issue 9)."""
+    problems = [str(c) for c in cut.costly_setup_imports(nbformat.read(path, as_version=4))]
+    assert not problems, f"{path.parent.name}/{path.name}:\n" + "\n".join(problems)
