@@ -33,7 +33,9 @@ def test_ratios_are_the_figures_ratios(bench):
     stock, j1, j2, r = bench["stock_nbgrader"], bench["effcourse_jobs1"], bench["effcourse_jobs2"], bench["ratios"]
     assert r["jobs1_over_stock"] == pytest.approx(j1["per_submission"] / stock["per_submission"], abs=1e-3)
     assert r["jobs2_throughput_over_jobs1"] == pytest.approx(j1["per_submission"] / j2["per_submission"], abs=1e-3)
-    assert r["jobs1_cpu_over_stock_cpu"] == pytest.approx(j1["cpu_per_submission"] / stock["cpu_per_submission"], abs=1e-3)
+    assert r["jobs1_cpu_over_stock_cpu"] == pytest.approx(
+        j1["cpu_per_submission"] / stock["cpu_per_submission"], abs=1e-3
+    )
 
 
 def test_meets_targets_says_what_the_figures_say(bench):
