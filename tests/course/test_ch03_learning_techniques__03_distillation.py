@@ -20,6 +20,22 @@ teacher's logits precomputed, ``Distiller.fit(x, (y, teacher_logits))``; 2026-12
   best distilled 0.955 (0.33).
 Gains of 0.01-0.03 are of the size of the seed-to-seed spread on 400 clips, so none of these is a
 robust half-gap recovery within the budget.
+
+Tried on 2026-12-03 (2 cores, this notebook's 500 steps for every student; validation medians over
+seeds 0-2 on the 400 validation clips; teacher validation 0.9825):
+- Hinton's recipe proper, alpha=0.1 (small hard-label weight): validation scratch 0.8825, distilled
+  T=2 0.925, T=4 0.905, T=8 0.9075 (seed 0's sweep T=1/2/4/8: 0.8925/0.925/0.9125/0.9075, so T=2).
+  Executed in the notebook: test distilled 0.93 (0.945/0.93/0.915) against scratch 0.9025, teacher
+  0.9875: 0.32 of the gap (p 0.0046/0.0015/0.14), below alpha=0.5's 0.38; not adopted. With one
+  intra-op thread the teacher itself trained to 0.97 and the same students gave 0.48 of a smaller gap.
+  alpha=0.25: validation T=4 0.92 (the best).
+- A cosine learning-rate decay (3e-3 to 0) for every student: the scratch student rises to 0.9075 on
+  validation (0.9125/0.9025/0.9075, from 0.8825) and distillation (alpha=0.1) no longer beats it
+  (T=2 0.905, T=4 0.90, T=8 0.8925). The constant learning rate is part of what distillation
+  repairs here; with early stopping on validation for every student as well: scratch 0.91,
+  distilled T=2 0.9125 (optimistic: the same split chose the epoch).
+- A larger test split: the offline speech loader has a fixed 2000/400 split (no size option), and
+  changing it would change every notebook that uses `speech`; not done.
 """
 
 import numpy as np
