@@ -1,7 +1,7 @@
 """Targets of solutions/ch04_efficient_architectures/02_attention.ipynb, checked from its recorded figures.
 
-The prose claims: on long documents (128 words; the few non-neutral words are many positions
-apart) a GRU's last state stays near chance in the training budget
+The prose claims: on long documents (96 words; the few non-neutral words are many positions
+apart) a GRU's last state stays barely above chance in the training budget
 while the same GRU with attention pooling is well above it (medians over three seeds, McNemar's
 paired test significant on every seed); the Transformer block also learns the task; the
 attention pooling adds 16 parameters and 2 T d multiply-adds; its weights are still close to
@@ -48,9 +48,9 @@ def test_the_decisive_words_are_far_apart(figures):
 
 def test_attention_beats_the_rnn_on_every_seed(figures):
     # target: attention >= RNN (medians over 3 seeds); the prose: GRU near chance, attention well above
-    assert figures["attention_accuracy"] >= figures["rnn_accuracy"] + 0.1, figures
-    assert figures["rnn_accuracy"] < 0.35  # "stuck at chance" (0.25 for four topics)
-    assert figures["attention_accuracy"] > 0.4
+    assert figures["attention_accuracy"] >= figures["rnn_accuracy"] + 0.2, figures
+    assert figures["rnn_accuracy"] < 0.35  # "barely above chance" (0.25 for four topics)
+    assert figures["attention_accuracy"] > 0.5
     assert len(figures["attention_accuracy_by_seed"]) == 3
     assert all(a > r for a, r in zip(figures["attention_accuracy_by_seed"], figures["rnn_accuracy_by_seed"]))
 
@@ -77,7 +77,7 @@ def test_attention_weights_are_close_to_uniform(figures):
 def test_costs(figures):
     assert figures["attention_params"] == figures["rnn_params"] + 16  # the learned query
     assert figures["rnn_flops"] < figures["attention_flops"] < 1.1 * figures["rnn_flops"]  # "a few more FLOPs"
-    assert figures["transformer_flops"] > 3 * figures["rnn_flops"]  # "about four times the FLOPs"
+    assert 3 * figures["rnn_flops"] < figures["transformer_flops"] < 3.5 * figures["rnn_flops"]  # "about three times the FLOPs"
 
 
 def test_flops_do_not_predict_latency(figures):
