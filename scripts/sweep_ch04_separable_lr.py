@@ -27,8 +27,11 @@ from effcourse.compat import keras  # noqa: E402
 
 EPOCHS, BATCH_SIZE, NUM_VALIDATION = 12, 32, 200
 GRID = {"standard": [3e-3, 1e-2, 3e-2], "separable": [1e-2, 3e-2, 6e-2], "d2s": [1e-2, 3e-2]}
-VARIANTS = {"standard": ("standard", "transpose"), "separable": ("separable", "transpose"),
-            "d2s": ("separable", "depth_to_space")}
+VARIANTS = {
+    "standard": ("standard", "transpose"),
+    "separable": ("separable", "transpose"),
+    "d2s": ("separable", "depth_to_space"),
+}
 
 
 def main(specs):
@@ -41,12 +44,17 @@ def main(specs):
         block, decoder = VARIANTS[name]
         model = architectures.segmentation_model((32, 32, 3), 3, block=block, decoder=decoder, width=16)
         steps = EPOCHS * int(np.ceil(len(x_train) / BATCH_SIZE))
-        model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=25)
+        model.compile(
+            optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            steps_per_execution=25,
+        )
         start = time.process_time()
         model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
         iou = measure.mean_iou(y_val, model.predict(x_val, batch_size=200, verbose=0), 3)
-        print(f"{name:>9} lr {lr:g}: validation mean IoU {iou:.3f} ({time.process_time() - start:.0f} CPU-s)", flush=True)
+        print(
+            f"{name:>9} lr {lr:g}: validation mean IoU {iou:.3f} ({time.process_time() - start:.0f} CPU-s)", flush=True
+        )
 
 
 if __name__ == "__main__":

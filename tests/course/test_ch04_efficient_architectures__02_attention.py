@@ -77,7 +77,9 @@ def test_attention_weights_are_close_to_uniform(figures):
 def test_costs(figures):
     assert figures["attention_params"] == figures["rnn_params"] + 16  # the learned query
     assert figures["rnn_flops"] < figures["attention_flops"] < 1.1 * figures["rnn_flops"]  # "a few more FLOPs"
-    assert 3 * figures["rnn_flops"] < figures["transformer_flops"] < 3.5 * figures["rnn_flops"]  # "about three times the FLOPs"
+    assert (
+        3 * figures["rnn_flops"] < figures["transformer_flops"] < 3.5 * figures["rnn_flops"]
+    )  # "about three times the FLOPs"
 
 
 def test_flops_do_not_predict_latency(figures):
