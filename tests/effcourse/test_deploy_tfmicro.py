@@ -18,6 +18,12 @@ def int8_model() -> bytes:
     from effcourse.compat import keras
     from effcourse.deploy import tflite
 
+    # Seeded here, not only by setup(): the weights must not depend on which tests this worker ran
+    # before (TensorFlow's op seeds count the random ops created so far). One model in twelve gives a
+    # one-step difference between LiteRT's reference kernels and TFLM on a rounding tie (see
+    # tfmicro.litert_predict); this fixed model is one of the eleven, so the exact check below is a
+    # regression check of this model, deterministic in any test order.
+    keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [
             keras.layers.Input((12, 10, 1)),
