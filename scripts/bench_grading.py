@@ -11,8 +11,8 @@ in its own scratch course:
 Seconds per submission exclude effcourse's one-off reference run of the solution (reported
 apart) and nbgrader's ``generate_assignment``. CPU seconds per submission are reported beside them
 (stock: nbgrader's process and its kernels; effcourse: each sandboxed run's cgroup and runner, plus
-the grading process), since, unlike wall time, they hardly depend on what else the machine runs. Writes ``results/grading_benchmark.json``
-(the figures, the ratios, the targets of issue 9, the machine's cores and load average) and
+the grading process), since, unlike wall time, they hardly depend on what else the machine runs.
+Writes ``results/grading_benchmark.json`` (the figures, the ratios, the targets of issue 9, the machine's cores and load average) and
 prints a table. Not a test: the numbers depend on the machine and its load.
 
 Example:

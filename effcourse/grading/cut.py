@@ -315,16 +315,13 @@ def costly_setup_imports(nb: nbformat.NotebookNode, modules: tuple[str, ...] = C
 
     Taught in: INSTRUCTORS.md
     """
-    code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+    kept_names = {i: cell_names(c.source) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code" and kept(c)}
     out: list[CostlyImport] = []
-    for i, c in code:
-        if not is_setup(c):
+    for i, c in enumerate(nb.cells):
+        if c.get("cell_type") != "code" or not is_setup(c):
             continue
-        others = set()
-        for j, d in code:
-            if kept(d):
-                n = cell_names(d.source)
-                others |= n.uses if j != i else (n.uses - n.defines)
+        # what the other kept cells read, and what this cell reads of names it did not itself import
+        others = {u for j, n in kept_names.items() for u in (n.uses if j != i else n.uses - n.defines)}
         for module, name in _imports(c.source):
             if any(module == m or module.startswith(m + ".") for m in modules) and name not in others:
                 out.append(CostlyImport(i, module, name))
