@@ -76,7 +76,13 @@ def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path)
     assert notebook.is_file(), f"{answers.name} names a notebook that does not exist: {notebook}"
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
-    env = {"EFFCOURSE_DATA": "offline", "EFFCOURSE_QUIET": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        "EFFCOURSE_CHECK_SEED": "in-process",
+        "EFFCOURSE_DATA": "offline",
+        "EFFCOURSE_QUIET": "1",
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     import os
 
     proc = subprocess.run(
