@@ -8,7 +8,8 @@ attention pooling adds 16 parameters and 2 T d multiply-adds; its weights are st
 uniform (the topic words' share of the weight is near their share of the positions); FLOPs do
 not predict latency: GRU + attention is slower in LiteRT than the GRU, the Transformer block
 has the most FLOPs and is the fastest; the course's scaled dot-product attention reproduces
-Keras' MultiHeadAttention weights; the LiteRT models agree with Keras.
+Keras' MultiHeadAttention weights; the LiteRT models agree with Keras; the GRU, built as
+keras.layers.RNN(GRUCell), computes what keras.layers.GRU computes with the same weights.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ REQUIRED = [
     "transformer_vs_rnn_p_values",
     "rnn_accuracy_by_seed",
     "attention_accuracy_by_seed",
+    "transformer_accuracy_by_seed",
     "median_gap_between_topic_words",
     "topic_word_weight_share",
     "topic_word_position_share",
     "mha_weights_max_difference",
+    "gru_layer_max_difference",
     "rnn_params",
     "attention_params",
     "transformer_params",
@@ -66,6 +69,12 @@ def test_the_transformer_block_learns_the_task(figures):
     # "also learns the task, less well than attention pooling ... still significant on every seed"
     assert figures["transformer_accuracy"] > figures["rnn_accuracy"] + 0.05
     assert max(figures["transformer_vs_rnn_p_values"]) < 0.01
+    assert figures["transformer_accuracy"] < figures["attention_accuracy"]  # "less well than attention pooling"
+    spread = {
+        k: max(figures[f"{k}_accuracy_by_seed"]) - min(figures[f"{k}_accuracy_by_seed"])
+        for k in ("transformer", "attention")
+    }
+    assert spread["transformer"] > spread["attention"], spread  # "with more spread between seeds"
 
 
 def test_attention_weights_are_close_to_uniform(figures):
@@ -91,3 +100,8 @@ def test_formula_matches_keras_and_litert_matches_keras(figures):
     assert figures["mha_weights_max_difference"] < 1e-5
     for kind in ("rnn", "attention", "transformer"):
         assert figures[f"{kind}_tflite_accuracy_agrees"] >= 0.99
+
+
+def test_the_generic_gru_layer_is_keras_gru(figures):
+    # "the same weights and the same arithmetic as keras.layers.GRU" (0.0 when recorded)
+    assert figures["gru_layer_max_difference"] < 1e-6
