@@ -4,7 +4,7 @@ Targets from issue 14: the pruned segmentation network has sparsity >= 0.80, gzi
 third of the dense network, and loses at most 0.03 mean IoU (median over 3 fine-tuning seeds). The
 other tests check what the prose says: a random tensor's gzip size falls roughly like 1 - s; the
 file is about four times smaller; the LiteRT files are the same size before gzip; one-shot pruning
-costs little at 30% and is near a constant answer from 70%, far below pruning while fine-tuning;
+costs two or three hundredths of IoU at 30% and is near a constant answer from 70%, far below pruning while fine-tuning;
 2:4 is exactly 50% and, without fine-tuning, much worse than unstructured 50%; latency is recorded, never asserted.
 """
 
@@ -66,8 +66,8 @@ def test_one_shot_curve(results):
     assert curve[0.0] == pytest.approx(results["dense_iou"], abs=1e-6)
     # gradual pruning with fine-tuning recovers what one-shot pruning loses at the same sparsity
     assert min(results["sparse_iou_by_seed"].values()) > curve[0.85]
-    # one-shot: 30% costs a hundredth or two; by 70% it is near a constant answer (IoU ~0.23)
-    assert curve[0.3] >= curve[0.0] - 0.03
+    # one-shot: 30% costs two or three hundredths; by 70% it is near a constant answer (IoU ~0.23)
+    assert curve[0.0] - 0.03 <= curve[0.3] <= curve[0.0] - 0.015
     assert curve[0.7] < 0.4
     assert curve[0.95] < 0.3
 
