@@ -100,7 +100,8 @@ class Distiller(keras.Model):
     When the inputs are fixed arrays (no augmentation inside ``fit``), the teacher's outputs
     never change: compute them once with ``teacher.predict(x)`` and pass them with the labels,
     ``fit(x, (y, teacher_logits))``; the teacher then does not run during training (one forward
-    pass per example instead of one per step). ``evaluate`` takes the labels alone.
+    pass per example in all, instead of one per example in every epoch). ``evaluate`` takes the
+    labels alone.
 
     Example:
         >>> distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)  # doctest: +SKIP

@@ -46,13 +46,16 @@ REQUIRED = [
 
 
 def test_the_decisive_words_are_far_apart(figures):
-    assert figures["median_gap_between_topic_words"] >= 8
+    # "about ten positions apart in the median"
+    assert 8 <= figures["median_gap_between_topic_words"] <= 12
 
 
 def test_attention_beats_the_rnn_on_every_seed(figures):
     # target: attention >= RNN (medians over 3 seeds); the prose: GRU near chance, attention well above
     assert figures["attention_accuracy"] >= figures["rnn_accuracy"] + 0.2, figures
     assert figures["rnn_accuracy"] < 0.35  # "barely above chance" (0.25 for four topics)
+    # the summary: attention pooling "learned the task (about twice the GRU's accuracy)"
+    assert 1.7 <= figures["attention_accuracy"] / figures["rnn_accuracy"] <= 2.3
     assert figures["attention_accuracy"] > 0.5
     assert len(figures["attention_accuracy_by_seed"]) == 3
     assert all(a > r for a, r in zip(figures["attention_accuracy_by_seed"], figures["rnn_accuracy_by_seed"]))
