@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             if s["failures"]:
                 flaky += 1
                 seed, message = s["first"]
-                line += f"\n      first: EFFCOURSE_CHECK_SEED={seed}: {message}"
+                where = "unseeded (not reproducible)" if seed is None else f"EFFCOURSE_CHECK_SEED={seed}"
+                line += f"\n      first: {where}: {message}"
             print(line, flush=True)
     print("flaky test cells (or broken notebooks):", flaky)
     return 1 if flaky else 0
