@@ -9,6 +9,10 @@ namespace, recording which test cells raise. The package is the real one (the le
 run, and no test cell calls a sealed reference), so an entry marked ``sealed_route=True`` (an answer
 that calls the course's sealed code, which loses only in the sealed build) is left to the sandboxed
 batch and must be in ``WRONG_ANSWERS``. ``check.rng`` draws the same inputs for every entry.
+Last, the solution's tests run again under a few more seeds (``EXTRA_SEEDS``) and must all pass:
+a test that fails a correct answer on some inputs fails it in a grading run or a learner's notebook
+(``scripts/fuzz_graded_tests.py`` runs many seeds). The cells are selected and run by
+:mod:`effcourse.grading.inprocess`.
 """
 
 from __future__ import annotations
@@ -27,10 +31,14 @@ CASES = sorted(
     for p in WRONG_DIR.glob("*__*.py")
     if not p.name.startswith("_")
 )
+#: The solution's tests also run under these seeds (a cheap guard against flaky tests; the full
+#: sweep is ``scripts/fuzz_graded_tests.py``).
+EXTRA_SEEDS = [f"in-process-{i}" for i in range(1, 6)]
 
 PROBE = r"""
-import copy, importlib.util, json, os, sys, types
+import importlib.util, json, os, sys, time
 import nbformat
+from effcourse.grading import inprocess
 spec = importlib.util.spec_from_file_location("wrong_answers", sys.argv[1])
 wa = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(wa)
@@ -40,32 +48,23 @@ entries = list(getattr(wa, "WRONG_ANSWERS", [])) + list(getattr(wa, "MORE_WRONG_
 unchecked = [e.get("what", e["cell"]) for e in getattr(wa, "MORE_WRONG_ANSWERS", []) if e.get("sealed_route")]
 entries = [e for e in entries if not e.get("sealed_route")]
 nb = nbformat.read(sys.argv[2], as_version=4)
-def meta(c):
-    return c.metadata.get("nbgrader", {})
-code = [c for c in nb.cells if c.cell_type == "code"]
-setup = [c.source for c in code if "setup" in (c.metadata.get("tags") or [])]
-answers = [(meta(c)["grade_id"], c.source) for c in code if meta(c).get("solution")]
-tests = [(meta(c)["grade_id"], c.source) for c in code if meta(c).get("grade") and not meta(c).get("solution")]
-base = {"__name__": "__main__"}
-for src in setup:
-    exec(compile(src, "<setup>", "exec"), base)
-def run(substitute):
-    ns = dict(base)
-    for gid, src in answers:
-        try:
-            exec(compile(substitute.get(gid, src), f"<answer {gid}>", "exec"), ns)
-        except Exception:
-            pass
-    lost = []
-    for gid, src in tests:
-        try:
-            exec(compile(src, f"<test {gid}>", "exec"), dict(ns))
-        except Exception:
-            lost.append(gid)
-    return sorted(lost)
-out = {"solution": run({}), "entries": [], "unchecked": unchecked}
+cells = inprocess.graded_sources(nb)
+base = inprocess.run_setup(cells)
+def lost(ns):
+    return sorted(gid for gid, src in cells.tests if inprocess.run_test(ns, gid, src) is not None)
+solution = inprocess.run_answers(base, cells)
+out = {"solution": lost(solution), "entries": [], "unchecked": unchecked, "flaky": {}}
 for e in entries:
-    out["entries"].append([run({e["cell"]: e["source"]}), sorted(e["loses"]), e.get("what", e["cell"])])
+    out["entries"].append([lost(inprocess.run_answers(base, cells, {e["cell"]: e["source"]})), sorted(e["loses"]),
+                           e.get("what", e["cell"])])
+# the solution's tests again on other inputs: a test that fails a correct answer for some seeds is flaky
+t0 = time.process_time()
+for seed in sys.argv[3].split(","):
+    os.environ["EFFCOURSE_CHECK_SEED"] = seed
+    failed = lost(solution)
+    if failed:
+        out["flaky"][seed] = failed
+out["extra_seeds_cpu"] = time.process_time() - t0
 print("RESULT" + json.dumps(out))
 """
 
@@ -86,7 +85,7 @@ def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path)
     import os
 
     proc = subprocess.run(
-        [sys.executable, str(probe), str(answers), str(notebook)],
+        [sys.executable, str(probe), str(answers), str(notebook), ",".join(EXTRA_SEEDS)],
         capture_output=True,
         text=True,
         timeout=1200,
@@ -96,6 +95,11 @@ def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path)
     assert proc.returncode == 0 and "RESULT" in proc.stdout, proc.stderr[-3000:]
     result = json.loads(proc.stdout.split("RESULT", 1)[1])
     assert result["solution"] == [], f"the solution fails its own tests in-process: {result['solution']}"
+    print(f"the solution's tests under {len(EXTRA_SEEDS)} extra seeds: {result['extra_seeds_cpu']:.1f} CPU-s")
+    assert not result["flaky"], (
+        "the solution fails its own tests for some EFFCOURSE_CHECK_SEED (flaky tests; "
+        f"python scripts/fuzz_graded_tests.py {notebook.relative_to(ROOT)} finds how often): {result['flaky']}"
+    )
     assert result["entries"], f"{answers.name} holds no wrong answers"
     assert not result["unchecked"], (
         f"sealed_route answers must be in WRONG_ANSWERS (graded sandboxed): {result['unchecked']}"
