@@ -178,3 +178,38 @@ def test_from_keras_model_converts_keras2_sequential_models():
     # the old docstring said from_keras_model fails with tf_keras models: it does not
     tflite_model = tf.lite.TFLiteConverter.from_keras_model(dense_model()).convert()
     assert tflite.io_details(tflite_model)["input"]["shape"] == (1, 4)
+
+
+# ------------------------------------------------------------------ the converter saves a holder of the variables
+
+
+def _conv_model():
+    inputs = keras.Input((16, 16, 3))
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = L.SeparableConv2D(8, 3, padding="same")(x)
+    x = L.BatchNormalization()(x)
+    return keras.Model(inputs, L.Conv2DTranspose(3, 3, strides=2, padding="same")(L.ReLU(6.0)(x)))
+
+
+def _gru_model():
+    inputs = keras.Input((12,), dtype="int32")
+    x = L.Embedding(30, 4, mask_zero=True)(inputs)
+    return keras.Model(inputs, L.Dense(3)(L.RNN(L.GRUCell(4))(x)))
+
+
+@pytest.mark.parametrize(
+    "build, mode",
+    [(_conv_model, "float"), (_conv_model, "int8"), (_conv_model, "float16"), (_gru_model, "dynamic")],
+)
+def test_conversion_is_byte_identical_to_converting_with_the_keras_model(build, mode, monkeypatch):
+    # convert() hands the converter a tf.Module holding the variables, not the Keras model (which Keras
+    # serialises layer by layer, most of a conversion's time): the flatbuffer must not change
+    keras.utils.set_random_seed(0)
+    model = build()
+    rep = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32) if mode == "int8" else None
+    fast = tflite.convert(model, mode, representative_dataset=rep, isolate=False)
+    holders = []
+    monkeypatch.setattr(tflite, "_holder", lambda m: holders.append(m) or m)  # the Keras model itself, as before
+    slow = tflite.convert(model, mode, representative_dataset=rep, isolate=False)
+    assert holders == [model]
+    assert fast == slow
