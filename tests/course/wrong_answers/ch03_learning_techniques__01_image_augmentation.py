@@ -188,3 +188,18 @@ def cutout(x, size, seed, fill=0.0):
         loses=["cutout__test"],
     ),
 ]
+
+# partners that are not a random permutation (found by a reviewer): a fixed shift, every example mixed with the
+# next one, and partners drawn with replacement
+_MIXUP_PARTNERS = """
+def mixup(x, y, alpha, seed):
+    rng = np.random.default_rng(seed)
+    lam = rng.beta(alpha, alpha, size=len(x))
+    perm = {partners}
+    lx = lam.reshape(-1, 1, 1, 1)
+    return (lx * x + (1 - lx) * x[perm]).astype(np.float32), (lam[:, None] * y + (1 - lam[:, None]) * y[perm]).astype(np.float32)
+"""
+MORE_WRONG_ANSWERS += [
+    dict(cell="mixup", source=_MIXUP_PARTNERS.format(partners=partners), loses=["mixup__test"])
+    for partners in ("np.roll(np.arange(len(x)), 1)", "rng.integers(0, len(x), len(x))")
+]

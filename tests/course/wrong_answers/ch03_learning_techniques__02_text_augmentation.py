@@ -291,3 +291,38 @@ def random_deletion(words, p, seed):
         loses=["eda_order__test"],
     ),
 ]
+
+# found by a reviewer: swaps of neighbouring positions only; a deleted count of int(p * n) plus one with the
+# leftover probability (the right mean, but never 2 of 5 words with p=0.1); the fallback word drawn from the
+# unseeded global np.random
+MORE_WRONG_ANSWERS += [
+    dict(
+        cell="eda_order",
+        source=_RANDOM_SWAP.replace(
+            "i, j = rng.choice(len(out), size=2, replace=False)", "i = int(rng.integers(len(out) - 1)); j = i + 1"
+        )
+        + _RANDOM_DELETION,
+        loses=["eda_order__test"],
+    ),
+    dict(
+        cell="eda_order",
+        source=_RANDOM_SWAP
+        + """
+
+def random_deletion(words, p, seed):
+    rng = np.random.default_rng(seed)
+    n = len(words)
+    m = int(p * n) + int(rng.random() < p * n - int(p * n))
+    gone = set(rng.choice(n, size=min(m, n), replace=False).tolist())
+    out = [w for k, w in enumerate(words) if k not in gone]
+    return out if out else [words[int(rng.integers(n))]]
+""",
+        loses=["eda_order__test"],
+    ),
+    dict(
+        cell="eda_order",
+        source=_RANDOM_SWAP
+        + _RANDOM_DELETION.replace("words[rng.integers(len(words))]", "words[np.random.randint(len(words))]"),
+        loses=["eda_order__test"],
+    ),
+]

@@ -157,3 +157,31 @@ _ALL = [
 _GRADED = (0,)
 WRONG_ANSWERS = [_ALL[i] for i in _GRADED]
 MORE_WRONG_ANSWERS = [w for i, w in enumerate(_ALL) if i not in _GRADED]
+
+# k-means++ drawn over the distinct values (np.unique), not over the entries: a repeated value is drawn as
+# often as a value that occurs once (found by a reviewer; the draws on [0 x 198, 1, 3] happen to pick 3 with
+# probability 0.9 all the same)
+MORE_WRONG_ANSWERS.append(
+    dict(
+        cell="kmeans_1d",
+        source=_kmeans().replace(
+            """\
+        centroids[0] = flat[rng.integers(flat.size)]
+        nearest_sq = (flat - centroids[0]) ** 2
+        for j in range(1, k):
+"""
+            + _PICK
+            + """
+            nearest_sq = np.minimum(nearest_sq, (flat - centroids[j]) ** 2)
+""",
+            """\
+        distinct = np.unique(flat)
+        centroids[0] = distinct[rng.integers(distinct.size)]
+        for j in range(1, k):
+            d2 = np.min((distinct[:, None] - centroids[None, :j]) ** 2, axis=1)
+            centroids[j] = distinct[rng.choice(distinct.size, p=d2 / d2.sum())]
+""",
+        ),
+        loses=["kmeans_1d_plusplus__test"],
+    )
+)
