@@ -435,14 +435,16 @@ def convert(
 
         def run() -> bytes:
             function = serve.get_concrete_function()
+
+            def convert_saving(trackable: Any) -> bytes:
+                converter = tf.lite.TFLiteConverter.from_concrete_functions([function], trackable)
+                _configure(converter, mode, samples, float_fallback)
+                return bytes(converter.convert())
+
             try:
-                converter = tf.lite.TFLiteConverter.from_concrete_functions([function], _holder(model))
-                _configure(converter, mode, samples, float_fallback)
-                return bytes(converter.convert())
+                return convert_saving(_holder(model))
             except Exception:  # e.g. a resource the holder lacks (a lookup table): the model saves it
-                converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
-                _configure(converter, mode, samples, float_fallback)
-                return bytes(converter.convert())
+                return convert_saving(model)
 
         if not quiet:
             flatbuffer = run()
@@ -471,6 +473,23 @@ def convert(
     return flatbuffer
 
 
+def _holder(model: Any) -> Any:
+    """What the converter saves next to the traced function: the model's variables in a bare ``tf.Module``.
+
+    The converter writes its ``trackable_obj`` to a temporary SavedModel before converting. Given
+    the Keras model itself, Keras serialises every layer (tracing each layer's call again), which
+    was most of a conversion's time (5.2 of 6 CPU-s for ch05/02's pruned segmentation network).
+    The traced function needs only the variables, and the flatbuffer is the same byte for byte
+    (``tests/effcourse/test_tflite_models.py``). Where that save fails (a resource the holder does
+    not track, such as a lookup table inside the model), :func:`convert` converts with the model.
+    """
+    from effcourse.compat import tf
+
+    holder = tf.Module()
+    holder.weights = list(model.variables)
+    return holder
+
+
 def _convert_in_child(
     serve: Any, model: Any, mode: str, samples: list[np.ndarray] | None, float_fallback: bool
 ) -> bytes:
@@ -483,8 +502,7 @@ def _convert_in_child(
     from effcourse.compat import tf
 
     with tempfile.TemporaryDirectory(prefix="effcourse-convert-") as tmp:
-        module = tf.Module()
-        module.weights = list(model.variables)
+        module = _holder(model)
         module.serve = serve
         with fd2_captured():
             tf.saved_model.save(module, os.path.join(tmp, "saved"), signatures=serve.get_concrete_function())
@@ -972,20 +990,3 @@ __all__ = [
     "benchmark",
     "peak_memory",
 ]
-
-
-def _holder(model: Any) -> Any:
-    """What the converter saves next to the traced function: the model's variables in a bare ``tf.Module``.
-
-    The converter writes its ``trackable_obj`` to a temporary SavedModel before converting. Given
-    the Keras model itself, Keras serialises every layer (tracing each layer's call again), which
-    was most of a conversion's time (5.2 of 6 CPU-s for ch05/02's pruned segmentation network).
-    The traced function needs only the variables, and the flatbuffer is the same byte for byte
-    (``tests/effcourse/test_tflite_models.py``). Where that save fails (a resource the holder does
-    not track, such as a lookup table inside the model), :func:`convert` converts with the model.
-    """
-    from effcourse.compat import tf
-
-    holder = tf.Module()
-    holder.weights = list(model.variables)
-    return holder
