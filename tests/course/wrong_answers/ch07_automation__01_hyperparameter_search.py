@@ -266,6 +266,110 @@ _ALL = [
         ),
         loses=["random_search__test"],
     ),
+    # from the 2026-12-03 review (each passed every seed before the distinct-values, shared-configuration,
+    # returned-values and stricter bad-spec checks): a new generator per trial, seeded seed + i (searches
+    # with seeds 0 and 1 share 19 of 20 configurations)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "configs = [suggest(space, rng) for _ in range(n_trials)]",
+                "configs = [suggest(space, np.random.default_rng(seed + i)) for i in range(n_trials)]",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # a generator re-seeded per configuration from a small pool (only 1e5 different configurations)
+    dict(
+        cell="random_search",
+        source=_answer(
+            ("    params = {}\n", "    rng = np.random.default_rng(int(rng.integers(100000)))\n    params = {}\n")
+        ),
+        loses=["random_search__test"],
+    ),
+    # log-uniform values from a grid of 10,000 (np.geomspace), not a continuous distribution
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "value = math.exp(rng.uniform(math.log(low), math.log(high)))",
+                "value = float(rng.choice(np.geomspace(low, high, 10000)))",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # log-uniform values rounded to 4 significant digits
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "            params[name] = min(max(value, low), high)",
+                "            params[name] = float(f'{value:.4g}')",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # int bounds accepted when their values are whole (1.0), not only ints and NumPy integers
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low > high:",
+                "if any(int(v) != v for v in (low, high)) or low > high:",
+            ),
+            (
+                "int(rng.integers(spec[1], spec[2], endpoint=True))",
+                "int(rng.integers(int(spec[1]), int(spec[2]), endpoint=True))",
+            ),
+        ),
+        loses=["random_search__test"],
+    ),
+    # any non-string sequence accepted as choices (a range, a NumPy array), not only a list or tuple
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if len(spec) != 2 or not isinstance(spec[1], (list, tuple)) or len(spec[1]) == 0:",
+                "if len(spec) != 2 or isinstance(spec[1], str) or len(spec[1]) == 0:",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # loguniform bounds not checked for being finite numbers (inf overflows, NaN passes)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "        if not (math.isfinite(low) and math.isfinite(high) and low < high):",
+                '        if spec[0] == "uniform" and not (math.isfinite(low) and math.isfinite(high) and low < high):',
+            ),
+            (
+                '        if spec[0] == "loguniform" and low <= 0:',
+                '        if spec[0] == "loguniform" and (low <= 0 or low >= high):',
+            ),
+        ),
+        loses=["random_search__test"],
+    ),
+    # a whole float accepted as n_trials (3.0)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if not isinstance(n_trials, (int, np.integer)) or isinstance(n_trials, bool) or n_trials < 1:",
+                "if not isinstance(n_trials, (int, float, np.integer)) or n_trials != int(n_trials) or n_trials < 1:",
+            ),
+            ("for _ in range(n_trials)]", "for _ in range(int(n_trials))]"),
+        ),
+        loses=["random_search__test"],
+    ),
+    # the objective's value rounded before it is stored
+    dict(
+        cell="random_search",
+        source=_answer(
+            ('"value": float(objective(dict(params)))', '"value": round(float(objective(dict(params))), 4)')
+        ),
+        loses=["random_search__test"],
+    ),
 ]
 
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades two (the
