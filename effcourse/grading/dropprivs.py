@@ -129,8 +129,18 @@ def _write_connection_file() -> str:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Set the limits, drop privileges, cap outputs and run the kernel (returns when it exits)."""
+def prepare(argv: list[str] | None = None, *, keep_root_ids: bool = False) -> int | None:
+    """Set the limits, drop privileges and cap outputs in this process (a kernel, or the zygote that forks kernels).
+
+    With ``keep_root_ids`` (the fork server, see :mod:`effcourse.grading.zygote`) the switch to
+    ``--uid`` keeps 0 as the real and saved user id while the effective one is the student's: every
+    file it touches is checked as the student's, it holds no effective capability, and the
+    student's processes can neither signal nor trace it (their ids match none of its real or saved
+    ones). Each kernel it forks then drops to the student's id entirely (:func:`drop_fully`).
+
+    Returns:
+        The user id the kernels must switch to (None: no switch, not root or no ``--uid``).
+    """
     p = argparse.ArgumentParser(prog="dropprivs")
     p.add_argument("--uid", type=int, default=None, help="switch to this user id (only when started as root)")
     p.add_argument("--memory", type=int, required=True)
@@ -145,20 +155,48 @@ def main(argv: list[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if args.nproc > 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (args.nproc, args.nproc))
+    target = None
     if args.uid is not None and os.geteuid() == 0:
-        _drop_to(args.uid)
+        target = args.uid
+        if keep_root_ids:
+            os.setgroups([])
+            os.setresgid(target, target, target)
+            os.setresuid(0, target, 0)
+            if os.geteuid() != target:
+                raise SystemExit("dropprivs: the effective user id did not change; refusing to run")
+        else:
+            _drop_to(target)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SystemExit(f"dropprivs: prctl(NO_NEW_PRIVS) failed: errno {ctypes.get_errno()}")
     # ipykernel would watch the runner's pid, which this PID namespace cannot see (it would exit at
     # once); bubblewrap's --die-with-parent ends the kernel when the runner goes.
     os.environ.pop("JPY_PARENT_PID", None)
-    connection_file = _write_connection_file()
     install_output_cap(args.output_cap)
+    return target
+
+
+def drop_fully(uid: int) -> None:
+    """In a kernel forked by the fork server: real, effective and saved user ids all become ``uid``."""
+    os.setresuid(uid, uid, uid)
+    if 0 in os.getresuid() or 0 in os.getresgid():
+        raise SystemExit("dropprivs: still root after setuid; refusing to run the kernel")
+
+
+def run_kernel() -> None:
+    """Write the connection file (from ``$EFFCOURSE_KERNEL_CONNECTION``) and run ipykernel here."""
+    os.environ.pop("JPY_PARENT_PID", None)
+    connection_file = _write_connection_file()
     import runpy
 
     sys.argv = ["ipykernel_launcher", "-f", connection_file]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set the limits, drop privileges, cap outputs and run the kernel (returns when it exits)."""
+    prepare(argv)
+    run_kernel()
     return 0
 
 

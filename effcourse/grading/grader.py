@@ -6,19 +6,21 @@ For one assignment, :func:`grade_assignment`:
    ``SaveCells``, so formgrader and ``nbgrader export`` see them), adds unknown students found
    in ``submitted/`` and **backs the gradebook up** (SQLite: a copy in ``.grading/backups/``;
    any database: a JSON dump of every grade and comment);
-2. draws a fresh seed for this run (``EFFCOURSE_CHECK_SEED``) and runs each **solution**
-   notebook once in the sandbox, cut like a submission (below): every test must pass there,
+2. draws a fresh seed for this run (``EFFCOURSE_CHECK_SEED``) and runs the **solution**
+   notebooks once in the sandbox, cut and run like a submission (below): every test must pass there,
    and the values its tests export become the reference of this run;
 3. for each student, for each notebook: reads the submission defensively and rebuilds it on the
    trusted source (:func:`effcourse.grading.notebooks.rebuild`), keeping only the cells a grade
    depends on: setup cells (tag ``setup``), answers, the learner's own cells and tests
-   (:mod:`effcourse.grading.cut`); a **worker** runs it in its own sandbox (its own process
-   tree, user id, limits, no network, no course folder) up to its last graded cell, and the
+   (:mod:`effcourse.grading.cut`); a **worker** runs the student's notebooks in one sandbox of
+   their own (its own process tree, user id, limits, no network, no course folder; a fresh kernel
+   per notebook, forked by the submission's fork server, see
+   :func:`effcourse.grading.sandbox.run_submission`) up to each one's last graded cell, and the
    parent scores each test cell: full points only when the cell ran without error **and**
    every value its test exported matches the solution's value for the same inputs (read with
    ``allow_pickle=False``), else 0. Workers are ``jobs`` local processes (default: one per
    core), any ``concurrent.futures.Executor``, or a Dask cluster (``dask_scheduler``); a
-   notebook whose worker is lost is re-queued;
+   submission whose worker is lost is re-queued;
 4. writes each student's grades in one transaction, in the students' order whatever order the
    workers finish in, the executed notebook (outputs capped) to ``autograded/`` and a feedback
    page without hidden-test source to ``feedback/``;
@@ -63,7 +65,7 @@ import numpy as np
 
 from effcourse.check import FACT_MARK, TOLERANCE_PREFIX
 from effcourse.grading import notebooks as nbs
-from effcourse.grading.sandbox import Limits, RunResult, containment, run_notebook, sandbox_available
+from effcourse.grading.sandbox import Limits, RunResult, containment, run_notebook, run_submission, sandbox_available
 
 ROOT = Path(__file__).resolve().parents[2]
 UID_BASE = 1_610_000_000
@@ -436,10 +438,10 @@ RETRYABLE_NOTE = "re-queued"
 
 @dataclass
 class RunTask:
-    """One notebook to run in a sandbox (sent to a worker process or a Dask worker; picklable)."""
+    """One submission to run in one sandbox: all its notebooks (sent to a worker process or a Dask worker; picklable)."""
 
-    key: tuple[str, str]  # (student, notebook stem); ("", stem) for the solution's reference run
-    notebook: str  # nbformat JSON of the rebuilt, cut notebook (hidden tests included)
+    key: tuple[str, str]  # (student, the notebooks' stems joined by ","); ("", ...) for the solution's reference run
+    notebooks: list[tuple[str, str]]  # (stem, nbformat JSON of the rebuilt, cut notebook, hidden tests included)
     assignment: str
     seed: str
     uid: int
@@ -454,8 +456,8 @@ class WorkerError(RuntimeError):
     """A worker cannot run notebooks (no sandbox there): the task is re-queued, never scored."""
 
 
-def run_task(task: RunTask) -> RunResult:
-    """Run one :class:`RunTask` in its sandbox (what a worker executes).
+def run_task(task: RunTask) -> dict[str, RunResult]:
+    """Run one :class:`RunTask` in its sandbox (what a worker executes): ``{stem: result}``.
 
     Example:
         >>> run_task(task)  # doctest: +SKIP
@@ -469,10 +471,9 @@ def run_task(task: RunTask) -> RunResult:
             import socket
 
             raise WorkerError(f"the worker {socket.gethostname()} (pid {os.getpid()}) has no sandbox: {why}")
-    return run_notebook(
-        nbformat.reads(task.notebook, as_version=4),
+    runs = run_submission(
+        [(stem, nbformat.reads(nb, as_version=4)) for stem, nb in task.notebooks],
         assignment=task.assignment,
-        stem=task.key[1],
         seed=task.seed,
         uid=task.uid,
         limits=task.limits,
@@ -481,6 +482,7 @@ def run_task(task: RunTask) -> RunResult:
         upto_last_graded=task.upto_last_graded,
         package_dir=task.package_dir,
     )
+    return {stem: run for (stem, _), run in zip(task.notebooks, runs, strict=True)}
 
 
 class InlineExecutor(Executor):
@@ -573,7 +575,7 @@ def _cores() -> int:
 def _run_all(
     workers: _Workers,
     tasks: list[RunTask],
-    on_result: Callable[[RunTask, RunResult], None],
+    on_result: Callable[[RunTask, dict[str, RunResult]], None],
     *,
     max_attempts: int,
     log: Callable[[str], None],
@@ -808,10 +810,14 @@ def _grade_batch(
                 log(
                     f"solution {assignment}/{stem}: the given reference run was not made with the grading cut; run again"
                 )
-            todo.append(
-                RunTask(("", stem), nbformat.writes(ref_nbs[stem]), uid=UID_BASE, upto_last_graded=False, **common)
-            )
-    failed = _run_all(workers, todo, lambda t, r: ref_runs.__setitem__(t.key[1], r), max_attempts=max_attempts, log=log)
+            todo.append((stem, nbformat.writes(ref_nbs[stem])))
+    # the reference runs like a submission: all the solution's notebooks in one sandbox
+    ref_tasks = (
+        [RunTask(("", ",".join(s for s, _ in todo)), todo, uid=UID_BASE, upto_last_graded=False, **common)]
+        if todo
+        else []
+    )
+    failed = _run_all(workers, ref_tasks, lambda t, r: ref_runs.update(r), max_attempts=max_attempts, log=log)
     report.reference_seconds = time.monotonic() - t0
     if failed:
         raise GradingError(f"the solution's reference runs could not be made: {failed}")
@@ -844,7 +850,8 @@ def _grade_batch(
     built: dict[tuple[str, str], nbformat.NotebookNode] = {}
     tasks: list[RunTask] = []
     for k, student in enumerate(students):
-        for j, stem in enumerate(stems):
+        mine: list[tuple[str, str]] = []
+        for stem in stems:
             g = NotebookGrade(student, stem)
             grades[(student, stem)] = g
             path = course.submitted / student / assignment / f"{stem}.ipynb"
@@ -866,8 +873,10 @@ def _grade_batch(
             nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
             g.problems += notes
             built[(student, stem)] = nb
-            uid = UID_BASE + 1 + k * len(stems) + j
-            tasks.append(RunTask((student, stem), nbformat.writes(nb), uid=uid, upto_last_graded=True, **common))
+            mine.append((stem, nbformat.writes(nb)))
+        if mine:  # one sandbox (and one user id) per submission: all the student's notebooks of the assignment
+            key = (student, ",".join(s for s, _ in mine))
+            tasks.append(RunTask(key, mine, uid=UID_BASE + 1 + k, upto_last_graded=True, **common))
 
     runs: dict[tuple[str, str], RunResult] = {}
     next_student = [0]
@@ -913,13 +922,15 @@ def _grade_batch(
 
     failed_runs: dict[tuple[str, str], str] = {}
 
-    def on_result(task: RunTask, run: RunResult) -> None:
-        runs[task.key] = run
+    def on_result(task: RunTask, results: dict[str, RunResult]) -> None:
+        for stem, run in results.items():
+            runs[(task.key[0], stem)] = run
         flush()
 
     try:
         flush()  # students with nothing to run
-        failed_runs.update(_run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log))
+        lost = _run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log)
+        failed_runs.update({(t.key[0], stem): lost[t.key] for t in tasks if t.key in lost for stem, _ in t.notebooks})
         flush()
     finally:
         bar.close()
