@@ -306,6 +306,8 @@ class Zygote:
 
 
 PRELOADED: list[str] = []
+# What every kernel imports while it starts (ipykernel's debugger brings pydevd): imported once here.
+KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.history", "pdb"]
 
 
 def preload(modules: list[str]) -> None:
@@ -359,7 +361,7 @@ def zygote_main(argv: list[str]) -> int:
 
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
     ctl = socket.socket(fileno=ours.ctl_fd)
-    preload(["ipykernel.kernelapp", *[m for m in ours.preload.split(",") if m]])
+    preload([*KERNEL_MODULES, *[m for m in ours.preload.split(",") if m]])
     Zygote(ctl, sweep_namespace=ours.sweep_namespace, on_fork=_in_kernel).serve()
     return 0
 
