@@ -35,6 +35,7 @@ Taught in: INSTRUCTORS.md
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import html
 import json
@@ -510,8 +511,11 @@ class _Workers:
         self.client = None
         self.generation = 0
         self.jobs = jobs
+        # how many submissions run at once (None: unknown, e.g. an executor of the caller's kind)
+        self.width: int | None = None
         if executor is not None:
             self.executor, self.kind = executor, type(executor).__name__
+            self.width = getattr(executor, "_max_workers", None)
         elif dask_scheduler:
             try:
                 from distributed import Client
@@ -522,10 +526,13 @@ class _Workers:
             except OSError as exc:
                 raise GradingError(f"cannot reach the Dask scheduler at {dask_scheduler}: {exc}") from exc
             self.executor = self.client.get_executor(pure=False)
-            n = len(self.client.scheduler_info().get("workers", {}))
+            info = self.client.scheduler_info().get("workers", {})
+            n = len(info)
+            self.width = sum(int(w.get("nthreads", 1) or 1) for w in info.values()) or None
             self.kind = f"Dask cluster {dask_scheduler} ({n} workers)"
         else:
             self.jobs = max(1, int(jobs or _cores()))
+            self.width = self.jobs
             self.executor = self._new_pool()
             self.kind = "serial" if self.jobs == 1 else f"{self.jobs} worker processes"
 
@@ -614,6 +621,41 @@ def _run_all(
             new, new_gen = workers.submit(task)
             pending[new] = (task, new_gen, attempt + 1)
     return failed
+
+
+def fill_last_round(tasks: list[RunTask], width: int | None) -> list[RunTask]:
+    """Split the submissions of the batch's last, incomplete round so that no worker idles.
+
+    With ``width`` workers, ``len(tasks) % width`` submissions are left for the last round; each
+    of them is split into about ``width // that`` parts of consecutive notebooks (each part a
+    sandbox and fork server of its own, with the submission's user id: two sandboxes of one student
+    never share a namespace, a cgroup or a scratch folder). The other submissions stay whole. The
+    results are the same either way: every notebook still runs in a fresh kernel.
+
+    Example:
+        >>> t = RunTask(("s", "a,b"), [("a", ""), ("b", "")], "x", "1", 1, Limits(), ".", False, True)
+        >>> [x.key for x in fill_last_round([t], 2)]
+        [('s', 'a'), ('s', 'b')]
+    """
+    if not width or width < 2 or not tasks:
+        return tasks
+    rest = len(tasks) % width
+    if rest == 0:
+        return tasks
+    parts = width // rest
+    out = tasks[: len(tasks) - rest]
+    for task in tasks[len(tasks) - rest :]:
+        k = min(parts, len(task.notebooks))
+        if k < 2:
+            out.append(task)
+            continue
+        size, extra = divmod(len(task.notebooks), k)
+        start = 0
+        for i in range(k):
+            group = task.notebooks[start : start + size + (1 if i < extra else 0)]
+            start += len(group)
+            out.append(dataclasses.replace(task, key=(task.key[0], ",".join(s for s, _ in group)), notebooks=group))
+    return out
 
 
 def _is_cut_run(run: RunResult, nb: nbformat.NotebookNode) -> bool:
@@ -817,6 +859,7 @@ def _grade_batch(
         if todo
         else []
     )
+    ref_tasks = fill_last_round(ref_tasks, workers.width)
     failed = _run_all(workers, ref_tasks, lambda t, r: ref_runs.update(r), max_attempts=max_attempts, log=log)
     report.reference_seconds = time.monotonic() - t0
     if failed:
@@ -929,6 +972,7 @@ def _grade_batch(
 
     try:
         flush()  # students with nothing to run
+        tasks = fill_last_round(tasks, workers.width)
         lost = _run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log)
         failed_runs.update({(t.key[0], stem): lost[t.key] for t in tasks if t.key in lost for stem, _ in t.notebooks})
         flush()

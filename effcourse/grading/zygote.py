@@ -157,6 +157,27 @@ def _others(me: int) -> list[int]:
     return out
 
 
+def _run_and_exit(main) -> None:  # type: ignore[no-untyped-def]
+    """Run the kernel in this forked child and end the process with its status (never return)."""
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # the kernel's own failure: its traceback goes to its stderr (the runner's tail)
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:  # a stream the kernel replaced or closed
+                pass
+    os._exit(code)
+
+
 class Zygote:
     """The fork server's state: its control socket and the kernels it started."""
 
@@ -247,13 +268,12 @@ class Zygote:
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update({str(k): str(v) for k, v in env.items()})
-                self.on_fork()
             except BaseException as exc:  # never return into the zygote's loop
                 try:
                     os.write(2, f"effcourse: the kernel could not start: {type(exc).__name__}: {exc}\n".encode())
                 finally:
                     os._exit(71)
-            os._exit(0)
+            _run_and_exit(self.on_fork)
         os.close(out_fd)
         os.close(err_fd)
         self.kernels[pid] = status
@@ -336,7 +356,6 @@ def _in_kernel() -> None:
     if np is not None:
         np.random.seed()
     dropprivs.run_kernel()
-    os._exit(0)
 
 
 def zygote_main(argv: list[str]) -> int:

@@ -175,3 +175,23 @@ def test_setup_imports_reads_only_the_setup_cells():
     nb = notebook("import numpy as np\nfrom os import path\nif True:\n    import wave", "import json")
     nb.cells[1].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "answer"}
     assert sandbox.setup_imports(nb) == ["numpy", "os", "os.path"]
+
+
+def test_the_last_round_is_split_so_that_no_worker_idles():
+    from effcourse.grading import grader
+
+    def task(student):
+        nbs = [(stem, "{}") for stem in ("a", "b", "c")]
+        return grader.RunTask((student, "a,b,c"), nbs, "x", "1", 1, sandbox.Limits(), ".", False, True)
+
+    three = [task(s) for s in ("s1", "s2", "s3")]
+    split = grader.fill_last_round(three, 2)
+    assert [t.key for t in split] == [("s1", "a,b,c"), ("s2", "a,b,c"), ("s3", "a,b"), ("s3", "c")]
+    assert [t.notebooks for t in split[2:]] == [[("a", "{}"), ("b", "{}")], [("c", "{}")]]
+    assert grader.fill_last_round(three, 3) == three  # a full last round stays whole
+    assert grader.fill_last_round(three, 1) == three and grader.fill_last_round(three, None) == three
+    assert [t.key[1] for t in grader.fill_last_round(three[:1], 8)] == [
+        "a",
+        "b",
+        "c",
+    ]  # never more parts than notebooks
