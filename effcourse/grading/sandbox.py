@@ -13,17 +13,23 @@ except two pipes) and sends it the notebooks (with their hidden tests) on a pipe
    `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``): a new
    root holding only the Python environment (read-only), the ``effcourse`` package
    (:func:`kernel_package_dir`: the sealed build, read-only), system libraries and the scratch folder as ``/tmp``;
-   new PID, network (loopback only), IPC, UTS and mount namespaces; ``no_new_privs``; everything
-   dies with the runner. The fork server is the namespace's init; as root it switches to the
-   student's own user id (see :mod:`effcourse.grading.dropprivs`; it keeps root as its real and
-   saved id, so kernels cannot signal it); without root, bubblewrap uses an unprivileged user
-   namespace. It imports the setup cells' modules once and forks a fresh kernel per notebook;
+   new PID, network (loopback only), IPC, UTS and mount namespaces; ``/proc/sys`` read-only;
+   ``no_new_privs``; everything dies with the runner. The fork server is the namespace's init,
+   started as ``python -P -s -m effcourse.grading.zygote`` in ``/`` (no folder the learner can
+   write is on its ``sys.path`` while it is root); as root it first switches all its ids to the
+   student's own user id (see :mod:`effcourse.grading.dropprivs`) and is not dumpable; without
+   root, bubblewrap uses an unprivileged user namespace. It imports the setup cells' modules once
+   and forks a fresh kernel per notebook. When it dies, the runner waits until no process of the
+   submission is left, empties the whole scratch folder and starts a new one (at most
+   ``max_restarts + 1`` per notebook);
 3. runs each notebook in turn with :func:`effcourse.grading.runner.execute` (every output message
    capped) in a kernel forked for it, sending it only that notebook's cells; the runner talks to
    the kernel over Unix sockets in the scratch folder, and the kernel's own stdout and stderr are
    pipes the runner drains. It takes each test cell's exported values right after it ran; between
-   two notebooks the fork server kills every other process of the sandbox and the runner empties
-   the scratch folder (working folder and home start empty for each notebook). At the end it
+   two notebooks the fork server kills every other process of the sandbox and removes its System V
+   IPC objects, and the runner empties the scratch folder, ``ipc`` included (working folder and
+   home start empty for each notebook). The scratch folder lies in a folder only the runner's user
+   may enter (a setuid file left in it is out of other host users' reach). At the end it
    kills what is left in the cgroup, checks that nothing the student's user id owns is left on the host (processes, System V IPC
    objects, files in ``/tmp``, ``/var/tmp``, ``/dev/shm``), removes the scratch folder and writes
    one length-prefixed JSON report (a part per notebook) on its stdout, a pipe only the grader holds.
@@ -601,7 +607,8 @@ def _bwrap_argv(bwrap: str, *, root: bool, binds: list[tuple[str, str]], scratch
         parents(dest)
         argv += ["--ro-bind", src, dest]
         made.add(dest)
-    argv += ["--proc", "/proc", "--dev", "/dev"]
+    # /proc/sys read-only: no sysctl of the host (core_pattern, ...) is reachable whatever ids a process has
+    argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]
     return argv
 
 
@@ -712,30 +719,42 @@ def _cgroup_pids(made: list[tuple[str, Path]]) -> set[int]:
     return pids
 
 
-def _cgroup_events(made: list[tuple[str, Path]]) -> list[str]:
-    notes = []
-    for kind, d in made:
+MEMORY_NOTE = "the submission reached its memory limit (its processes were refused memory or killed)"
+PIDS_NOTE = "the submission reached its process limit"
+
+
+def _cgroup_counters(made: list[tuple[str, Path]]) -> dict[str, int]:
+    """The cgroup's limit counters (times memory was refused, OOM kills, forks refused); they only grow."""
+    counts: dict[str, int] = {}
+
+    def read(path: Path) -> dict[str, int]:
         try:
-            if kind == "v1-memory" and (
-                int((d / "memory.failcnt").read_text()) > 0
-                or " 0"
-                not in next(
-                    (x for x in (d / "memory.oom_control").read_text().splitlines() if x.startswith("oom_kill ")),
-                    "oom_kill 0",
-                )
-            ):
-                notes.append("the submission reached its memory limit (its processes were refused memory or killed)")
-            elif kind == "v1-pids" and "max 0" not in (d / "pids.events").read_text():
-                notes.append("the submission reached its process limit")
-            elif kind == "v2":
-                ev = (d / "memory.events").read_text()
-                if any(line.split()[0] in ("oom_kill", "max") and line.split()[1] != "0" for line in ev.splitlines()):
-                    notes.append(
-                        "the submission reached its memory limit (its processes were refused memory or killed)"
-                    )
-        except (OSError, ValueError, IndexError):
-            pass
-    return notes
+            return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines() if line.strip())}
+        except (OSError, ValueError):
+            return {}
+
+    for kind, d in made:
+        if kind == "v1-memory":
+            try:
+                counts["memory"] = int((d / "memory.failcnt").read_text())
+            except (OSError, ValueError):
+                pass
+            counts["oom"] = read(d / "memory.oom_control").get("oom_kill", 0)
+        elif kind == "v1-pids":
+            counts["pids"] = read(d / "pids.events").get("max", 0)
+        elif kind == "v2":
+            ev = read(d / "memory.events")
+            counts["memory"], counts["oom"] = ev.get("max", 0), ev.get("oom_kill", 0)
+            counts["pids"] = read(d / "pids.events").get("max", 0)
+    return counts
+
+
+def _cgroup_events(made: list[tuple[str, Path]], since: dict[str, int]) -> list[str]:
+    """What the submission ran into since the counters ``since`` were read (one note per limit)."""
+    now = _cgroup_counters(made)
+    grew = {k for k, v in now.items() if v > since.get(k, 0)}
+    notes = [MEMORY_NOTE] if grew & {"memory", "oom"} else []
+    return notes + ([PIDS_NOTE] if "pids" in grew else [])
 
 
 def _cgroup_cpu_seconds(made: list[tuple[str, Path]]) -> float | None:
@@ -857,16 +876,27 @@ SCRATCH_DIRS = ("work/{assignment}", "work/.results", "home/.ipython", "home/.mp
 
 
 def _scratch(spec: dict[str, Any], uid: int, as_root: bool) -> Path:
-    base = Path(tempfile.mkdtemp(prefix="effcourse-run-"))
+    """The scratch folder (the sandbox's ``/tmp``), inside a folder only the runner's user may enter.
+
+    Nothing the submission leaves there (a setuid file, a socket) can be reached by another user of
+    the host while the run lasts; :func:`_remove_scratch` removes both.
+    """
+    outer = Path(tempfile.mkdtemp(prefix="effcourse-run-"))  # mode 0700, the runner's user
+    base = outer / "tmp"
+    base.mkdir()
     _fill_scratch(base, spec, uid, as_root)
-    os.chmod(base / "ipc", 0o1733)
     os.chmod(base, 0o755)
     return base
+
+
+def _remove_scratch(base: Path) -> None:
+    shutil.rmtree(base.parent, ignore_errors=True)
 
 
 def _fill_scratch(base: Path, spec: dict[str, Any], uid: int, as_root: bool) -> None:
     for d in SCRATCH_DIRS:
         (base / d.format(assignment=spec["assignment"])).mkdir(parents=True, exist_ok=True)
+    os.chmod(base / "ipc", 0o1733)  # the runner's; the kernels' sockets
     if as_root:  # the folders the runner made (not ``ipc``, which is the runner's, sticky and open to all)
         os.chown(base, uid, uid)
         for d in SCRATCH_DIRS:
@@ -881,12 +911,13 @@ def _reset_scratch(base: Path, spec: dict[str, Any], uid: int, as_root: bool, ke
     """Empty the scratch folder for the next notebook (its working folder and home start empty).
 
     Only the runner calls this, after the sandbox was swept (no process of the submission but the
-    fork server is left). ``ipc`` (the kernels' sockets, sticky) and ``keep`` (the mount points of
-    read-only binds under the scratch folder, e.g. an environment in ``/tmp``: removing one on the
-    host would detach the mount inside) stay. Removal never follows a link.
+    fork server is left) or before a new fork server starts (none at all is left). Everything goes,
+    ``ipc`` (the kernels' sockets) included, except ``keep`` (the mount points of read-only binds
+    under the scratch folder, e.g. an environment in ``/tmp``: removing one on the host would
+    detach the mount inside). Removal never follows a link.
     """
     for e in os.scandir(base):
-        if e.name == "ipc" or e.name in keep:
+        if e.name in keep:
             continue
         if e.is_dir(follow_symlinks=False):
             shutil.rmtree(e.path, ignore_errors=True)
@@ -936,15 +967,20 @@ class _ForkServer:
 
     ``argv`` starts it (bubblewrap and all); the control socket is a socket pair whose other end
     the zygote inherits, so no path in the scratch folder (which the learner's code can change)
-    is ever trusted. :meth:`ensure` starts a new zygote when the last one died (at most
-    ``max_starts`` in all).
+    is ever trusted. :meth:`ensure` starts a new zygote when the last one died, after
+    ``before_restart`` (which empties the scratch folder); at most ``max_starts`` per notebook
+    (:meth:`next_notebook` begins a notebook's count), so a notebook that kills its fork server
+    uses up only its own restarts.
     """
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, max_starts: int, log: list[str]) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cwd: str, max_starts: int, log: list[str], before_restart: Any
+    ) -> None:
         self.argv, self.env, self.cwd = argv, env, cwd
         self.max_starts = max_starts
         self.starts = 0
         self.log = log
+        self.before_restart = before_restart
         self.proc: subprocess.Popen | None = None
         self.ctl: Any = None
         self.err: _CappedReader | None = None
@@ -959,6 +995,10 @@ class _ForkServer:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         fd = theirs.fileno()
         argv = [a.replace("{ctl}", str(fd)) for a in self.argv]
+        # The zygote (and bubblewrap) inherit an OOM score of -1000: the cgroup's OOM killer never
+        # takes the fork server, always a kernel (each raises its own score, see
+        # effcourse.grading.zygote). Only root may lower a score; the runner's own is restored.
+        own_oom = _set_oom_score_adj(-1000) if os.geteuid() == 0 else None
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -977,9 +1017,15 @@ class _ForkServer:
             return False
         finally:
             theirs.close()
+            if own_oom is not None:
+                _set_oom_score_adj(own_oom)
         self.ctl = mine
         self.err = _CappedReader(self.proc.stderr, 0, tail=2000)
         return True
+
+    def next_notebook(self) -> None:
+        """A new notebook begins: its own budget of fork server starts."""
+        self.starts = 0
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -994,6 +1040,9 @@ class _ForkServer:
                 f"the fork server exited (code {self.proc.returncode}){': ' + tail if tail else ''}; "
                 + ("starting a new one" if self.starts < self.max_starts else "no new one (too many)")
             )
+            if self.starts < self.max_starts:
+                self.stop()
+                self.before_restart()
         return self.start()
 
     def sweep(self, timeout: float = 15.0) -> bool:
@@ -1021,6 +1070,18 @@ class _ForkServer:
             _kill_group(self.proc)
             if self.err:
                 self.err.join()
+
+
+def _set_oom_score_adj(value: int) -> int | None:
+    """Set this process's ``oom_score_adj``; its previous value (None: it could not be set)."""
+    try:
+        with open("/proc/self/oom_score_adj", "r+") as fh:
+            old = int(fh.read().strip() or 0)
+            fh.seek(0)
+            fh.write(str(value))
+        return old
+    except (OSError, ValueError):
+        return None
 
 
 def _inside(spec: dict[str, Any]) -> dict[str, Any]:
@@ -1092,7 +1153,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
                 )
             ]
             # the zygote is the namespace's init: the kernels cannot signal it (see effcourse.grading.zygote)
-            wrap += ["--as-pid-1", "--chdir", INSIDE, "--"]
+            wrap += ["--as-pid-1", "--chdir", "/", "--"]
             for _, dest in _environment_binds(Path(spec["package"])) + [(p, p) for p in _system_paths()]:
                 if dest.startswith(INSIDE + "/"):
                     keep.add(dest[len(INSIDE) + 1 :].split("/")[0])
@@ -1102,10 +1163,20 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
                 wrap = ["/bin/sh", "-c", f'{join}; exec "$@"', "sh", *wrap]
         notebooks = [(str(d["stem"]), nbformat.reads(d["notebook"], as_version=4)) for d in spec["notebooks"]]
         preload = list(dict.fromkeys(m for _, nb in notebooks for m in setup_imports(nb) if "," not in m))
-        zargv = [*wrap, spec["python"], "-m", "effcourse.grading.zygote", "--ctl-fd", "{ctl}"]
+        # -P: no script folder or working folder on sys.path; -s: no user site (HOME is the
+        # student's): the zygote starts as root and imports nothing the learner can write.
+        zargv = [*wrap, spec["python"], "-P", "-s", "-m", "effcourse.grading.zygote", "--ctl-fd", "{ctl}"]
         zargv += ["--preload", ",".join(preload)] + (["--sweep-namespace"] if sandbox else []) + boot
+
+        def before_restart() -> None:
+            # The last fork server died (its kernels with it: it was their PID namespace's init).
+            # Nothing the submission wrote may meet the new one: the scratch folder, ``ipc``
+            # included, is emptied once no process of the submission is left.
+            _kill_cgroup(cgroup, wait=10.0)
+            _reset_scratch(base, spec, uid, as_root and sandbox, keep)
+
         forks = _ForkServer(
-            zargv, env, "/" if sandbox else str(base), max_starts=int(limits["max_restarts"]) + 2, log=log
+            zargv, env, "/", max_starts=int(limits["max_restarts"]) + 1, log=log, before_restart=before_restart
         )
         spec_dir = private / "kernels" / "effcourse-sandbox"
         spec_dir.mkdir(parents=True)
@@ -1116,20 +1187,18 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
         os.environ.update(
             {"JUPYTER_PATH": str(private), "JUPYTER_RUNTIME_DIR": str(private), "JUPYTER_DATA_DIR": str(private)}
         )
-        noted: set[str] = set()
         timings: dict[str, float] = {}
         if forks.start() and zygote.ask(forks.ctl, {"op": "ping"}, float(limits["cell_timeout"])):
             timings["fork_server_ready"] = time.monotonic() - marks["wall"]
         for k, (stem, nb) in enumerate(notebooks):
             t0 = time.monotonic()
             if k:
+                forks.next_notebook()
                 if not forks.sweep():
-                    _kill_cgroup(cgroup)
+                    _kill_cgroup(cgroup, wait=10.0)
                 _reset_scratch(base, spec, uid, as_root and sandbox, keep)
             timings["cleanup"] = time.monotonic() - t0
-            run = _run_one(
-                runner, forks, nb, stem, spec, env, base, inside, cwd, root_fd, export_rel, cgroup, noted, limits
-            )
+            run = _run_one(runner, forks, nb, stem, spec, env, base, inside, cwd, root_fd, export_rel, cgroup, limits)
             now_cpu = _cgroup_cpu_seconds(cgroup)
             run["wall_seconds"] = round(time.monotonic() - marks["wall"], 3)
             timings.update(
@@ -1147,7 +1216,7 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
             forks.stop()
         os.close(root_fd)
         kernel_cpu = _remove_cgroup(cgroup)
-        shutil.rmtree(base, ignore_errors=True)
+        _remove_scratch(base)
         shutil.rmtree(private, ignore_errors=True)
         if sandbox and as_root:
             left = _leftovers(uid)
@@ -1164,12 +1233,19 @@ def _inside(spec: dict[str, Any]) -> dict[str, Any]:
     return {"runs": runs, "log": log}
 
 
-def _kill_cgroup(cgroup: list[tuple[str, Path]]) -> None:
-    for pid in _cgroup_pids(cgroup):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+def _kill_cgroup(cgroup: list[tuple[str, Path]], wait: float = 0.0) -> None:
+    """SIGKILL every process of the submission's cgroup; with ``wait``, until none is left (at most that long)."""
+    deadline = time.monotonic() + wait
+    while True:
+        pids = _cgroup_pids(cgroup)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if not pids or time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
 
 
 def _run_one(
@@ -1185,13 +1261,13 @@ def _run_one(
     root_fd: int,
     export_rel: str,
     cgroup: list[tuple[str, Path]],
-    noted: set[str],
     limits: dict[str, Any],
 ) -> dict[str, Any]:
     """Run one notebook of the submission in a fresh kernel forked by the zygote; its report."""
     from effcourse.grading import zygote
 
     sandbox = bool(spec["sandbox"])
+    counters = _cgroup_counters(cgroup)  # this notebook's limit warnings: what grows while it runs
 
     def setup(km: Any) -> None:
         km.transport = "ipc"
@@ -1268,9 +1344,7 @@ def _run_one(
         setup_kernel_manager=setup,
     )
     execution.log += [f"exported values unreadable after {p}" for p in capture_problems]
-    events = [e for e in _cgroup_events(cgroup) if e not in noted]
-    noted.update(events)
-    execution.log += events
+    execution.log += _cgroup_events(cgroup, counters)
     if execution.kernel_stderr and any(c.status in ("died", "skipped") for c in execution.cells):
         execution.log.append(f"kernel stderr (last lines): {execution.kernel_stderr[-1500:]}")
     buf = io.BytesIO()

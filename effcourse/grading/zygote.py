@@ -5,19 +5,26 @@ imports (TensorFlow alone takes about 3 CPU-seconds). The sandbox's runner there
 *zygote* per submission, inside the submission's sandbox (bubblewrap's namespaces, the student's
 user id, the per-process limits of :mod:`effcourse.grading.dropprivs`, ``no_new_privs``), that:
 
-1. sets the limits and drops privileges exactly as a kernel would, installs the output cap;
+1. sets the limits and drops privileges exactly as a kernel would (as root: all its user and group
+   ids become the student's, no capability left; it is started as ``python -P -s -m
+   effcourse.grading.zygote`` in ``/``, so nothing on its ``sys.path`` is a folder the learner can
+   write), makes itself not dumpable, installs the output cap;
 2. imports the modules the submission's setup cells import (``--preload``; TensorFlow only when a
    setup cell needs it; nothing runs that creates a TensorFlow context or thread pool) and
    ``ipykernel``;
 3. waits on a socket it inherited from the runner (never a path a kernel could replace) for
    requests; ``spawn`` forks a kernel with the given environment, working folder and connection
    information, its stdout and stderr the pipes handed over with the request; ``sweep`` kills every
-   process of the sandbox except itself and answers when none is left.
+   process of the sandbox except itself, removes the System V IPC objects of the sandbox's IPC
+   namespace, and answers when none is left.
 
 A kernel so forked is a new process with nothing of another notebook in it: the zygote never runs
 a cell, and the runner sends a notebook's cells (hidden tests included) only to that notebook's
 kernel while it runs. Its random generators are re-seeded from the OS after the fork (Python's
-``random`` by Python itself, NumPy's global one here), as a freshly started kernel's would be.
+``random`` by Python itself, NumPy's global one here), as a freshly started kernel's would be. It
+makes itself dumpable again (the zygote is not, so that its same-user kernels cannot trace it or
+open its ``/proc`` files) and raises its ``oom_score_adj`` to 1000: the cgroup's OOM killer takes a
+kernel or a process it started, never the fork server.
 
 The runner drives each kernel through a tiny *client* process (``python -I -S zygote.py client``,
 standard library only, on the host side): jupyter_client starts it as if it were the kernel, it
@@ -27,8 +34,10 @@ runner's restart) closes that socket, and the zygote then kills the kernel and s
 so a kernel's death or restart leaves nothing behind for the next kernel. Interrupts are messages
 (``interrupt_mode: message``), so no signal needs to cross the PID namespace.
 
-If the zygote itself dies (the learner's code can kill it: it runs as the same user), the clients
-fail at once and the runner starts a new zygote; see :mod:`effcourse.grading.sandbox`.
+In the sandbox the zygote is the PID namespace's init: the kernels' signals reach it only where it
+installed a handler (it installs none), SIGKILL never. If it dies anyway (on the plain path the
+learner's code can kill it: it runs as the same user), the clients fail at once, and the runner
+empties the scratch folder and starts a new zygote; see :mod:`effcourse.grading.sandbox`.
 
 Taught in: INSTRUCTORS.md
 """
@@ -157,6 +166,32 @@ def _others(me: int) -> list[int]:
     return out
 
 
+def _remove_ipc_objects() -> None:
+    """Remove every System V IPC object of this IPC namespace (the sandbox's: the student's only).
+
+    A shared memory segment no process holds still counts against the submission's memory limit;
+    left in place it would starve the next notebook (or the next kernel) of the same submission.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    removers = {
+        "shm": lambda i: libc.shmctl(i, ipc_rmid, None),
+        "msg": lambda i: libc.msgctl(i, ipc_rmid, None),
+        "sem": lambda i: libc.semctl(i, 0, ipc_rmid),
+    }
+    for kind, remove in removers.items():
+        try:
+            lines = open(f"/proc/sysvipc/{kind}").read().splitlines()
+        except OSError:
+            continue
+        for row in lines[1:]:
+            cols = row.split()
+            if len(cols) > 1 and cols[1].isdigit():
+                remove(int(cols[1]))
+
+
 def _run_and_exit(main) -> None:  # type: ignore[no-untyped-def]
     """Run the kernel in this forked child and end the process with its status (never return)."""
     code = 0
@@ -210,6 +245,7 @@ class Zygote:
             self.reap()
             if self.sweep_namespace:
                 if not _others(os.getpid()):
+                    _remove_ipc_objects()
                     return True
             elif not self.groups and not self.kernels:
                 return True
@@ -342,15 +378,30 @@ def preload(modules: list[str]) -> None:
             pass
 
 
-KERNEL_UID: list[int] = []  # the student's user id when the zygote keeps root as its real id
+KERNEL_UID: list[int] = []  # the student's user id (the zygote switched to it for good)
+PR_SET_DUMPABLE = 4
+# A kernel and what it starts: what the cgroup's OOM killer takes first. The highest score adds the
+# whole limit to a process's badness, so any of them outranks the fork server (score 0, or -1000
+# where the runner holds CAP_SYS_RESOURCE), whatever their sizes.
+KERNEL_OOM_SCORE_ADJ = 1000
 
 
 def _in_kernel() -> None:
-    """In a freshly forked kernel: the student's user id, fresh random state, the connection file, then ipykernel."""
+    """In a freshly forked kernel: checks, dumpable, first for the OOM killer, fresh random state, then ipykernel."""
+    import ctypes
+
     from effcourse.grading import dropprivs
 
-    if KERNEL_UID:
-        dropprivs.drop_fully(KERNEL_UID[0])
+    if KERNEL_UID and set(os.getresuid()) != {KERNEL_UID[0]}:
+        raise SystemExit("effcourse zygote: the kernel is not the student's user only; refusing to run it")
+    # The zygote is not dumpable (its same-user kernels cannot trace it or open its /proc files); a
+    # kernel is, so that the learner's tools (psutil, /proc/self) work on the learner's own processes.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write(str(KERNEL_OOM_SCORE_ADJ))
+    except OSError:  # no /proc (never in the sandbox): the per-process memory limit still holds
+        pass
     signal.signal(signal.SIGINT, signal.default_int_handler)
     np = sys.modules.get("numpy")
     if np is not None:
@@ -369,9 +420,16 @@ def zygote_main(argv: list[str]) -> int:
     p.add_argument("--preload", default="")
     p.add_argument("--sweep-namespace", action="store_true")
     ours, rest = p.parse_known_args(argv)
-    uid = dropprivs.prepare(rest, keep_root_ids=True)
+    # First of all: as root (the grader is), switch to the student's user id for good; nothing of
+    # the learner's is imported before (``python -P -s``, started in ``/``: no student-writable
+    # folder is on sys.path). Then not dumpable: the kernels (same user) cannot trace it, read or
+    # write its /proc files (memory, oom_score_adj) or open its descriptors.
+    uid = dropprivs.prepare(rest)
     if uid is not None:
         KERNEL_UID.append(uid)
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     # In the sandbox the zygote is the PID namespace's init (bubblewrap's --as-pid-1): signals from
     # the kernels reach it only where it installed a handler, so it installs none (SIGINT ignored).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
