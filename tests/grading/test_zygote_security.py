@@ -278,10 +278,10 @@ def test_restarts_are_budgeted_per_notebook():
     assert values(three, "ALIVE") == ["3"]
 
 
-HOG = (
+HOG = (  # four processes holding 400 MiB each for 3 s: 1.6 GiB at once, over the 1 GiB of the submission
     "import subprocess, sys\n"
-    "hog = 'import numpy as np; a = np.ones(500 << 20, dtype=np.uint8)'\n"
-    "ps = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(3)]\n"
+    "hog = \"import time; b = b'x' * (400 << 20); time.sleep(3)\"\n"
+    "ps = [subprocess.Popen([sys.executable, '-S', '-c', hog]) for _ in range(4)]\n"
     "print('CODES', [p.wait() for p in ps])"
 )
 
