@@ -402,6 +402,12 @@ def _in_kernel() -> None:
             fh.write(str(KERNEL_OOM_SCORE_ADJ))
     except OSError:  # no /proc (never in the sandbox): the per-process memory limit still holds
         pass
+    # The zygote runs with -P (sys.flags.safe_path), so IPython would not put the working folder on
+    # sys.path; a kernel started in it has it there (the learner's own modules import), so add it
+    # where IPython puts it: before the first site-packages.
+    if "" not in sys.path:
+        sites = [i for i, p in enumerate(sys.path) if os.path.basename(p) in ("site-packages", "dist-packages")]
+        sys.path.insert(sites[0] if sites else 0, "")
     signal.signal(signal.SIGINT, signal.default_int_handler)
     np = sys.modules.get("numpy")
     if np is not None:

@@ -69,6 +69,7 @@ def two_notebooks(request):
         "assert not os.path.exists(os.path.join(os.environ['HOME'], 'left.txt'))\n"
         "print('R2', np.random.rand())",
         COUNT_SLEEPERS,
+        "open('helper_module.py', 'w').write('X = 5')\nimport helper_module\nassert helper_module.X == 5",
     )
     limits = sandbox.Limits(cell_timeout=8, notebook_timeout=300)
     t0 = time.monotonic()
@@ -81,7 +82,8 @@ def two_notebooks(request):
 def test_each_notebook_gets_a_fresh_kernel_and_an_empty_folder(two_notebooks):
     (one, two), _ = two_notebooks
     assert one.ok and two.ok, (one.message, two.message)
-    assert [c["status"] for c in two.cells] == ["ok", "ok", "ok"], [c["evalue"] for c in two.cells]
+    # the learner's own modules in the working folder import (the fork server itself runs with -P)
+    assert [c["status"] for c in two.cells] == ["ok", "ok", "ok", "ok"], [c["evalue"] for c in two.cells]
     assert value(one, "R1") != value(two, "R2")  # NumPy's global generator is re-seeded after the fork
 
 
