@@ -4,8 +4,9 @@ Grades the same N copies of one assignment's solution notebooks (as N students) 
 in its own scratch course:
 
 - stock ``nbgrader autograde`` (one kernel per notebook for code and tests, every cell, no sandbox);
-- ``effcourse grade --jobs 1`` (the safe path: a sandbox per notebook, rebuilt on the trusted
-  source, cut to the cells the grades depend on, exported values re-checked), one after another;
+- ``effcourse grade --jobs 1`` (the safe path: a sandbox per submission whose fork server forks a
+  fresh kernel per notebook, rebuilt on the trusted source, cut to the cells the grades depend on,
+  exported values re-checked), one after another;
 - ``effcourse grade --jobs 2`` (the same, two submissions at once).
 
 Seconds per submission exclude effcourse's one-off reference run of the solution (reported
@@ -105,9 +106,21 @@ def bench_effcourse(base: Path, assignment: str, students: list[str], notebooks:
         # plus the grading process's own (reference phase included); None without a cgroup to count them
         "cpu_per_submission": round((sum(cpu) + parent_cpu) / len(students), 2) if measured else None,
         "notebook_run_cpu_mean": round(sum(cpu) / len(cpu), 2) if measured else None,
+        # where a notebook run's seconds went, summed per submission and averaged over submissions
+        # (fork server start and imports, cleanup between notebooks, kernel start, cells, kernel stop)
+        "timings_per_submission": timings_per_submission(report, len(students)),
         "scores": {s: sum(v.values()) for s, v in report.scores().items()},
         "max": sum(g.max_score for g in report.grades if g.student == students[0]),
     }
+
+
+def timings_per_submission(report, n: int) -> dict[str, float]:
+    """The runs' ``timings`` (seconds by phase) summed over all notebooks, divided by ``n`` submissions."""
+    total: dict[str, float] = {}
+    for g in report.grades:
+        for key, seconds in (g.run.timings if g.run is not None else {}).items():
+            total[key] = total.get(key, 0.0) + seconds
+    return {key: round(v / n, 2) for key, v in sorted(total.items())}
 
 
 def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: list[str]) -> dict:

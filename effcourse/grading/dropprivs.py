@@ -1,10 +1,15 @@
 """Start the sandboxed kernel: limits, an unprivileged user, capped outputs, then ipykernel.
 
-``python -m effcourse.grading.dropprivs [--uid U] --memory B --nproc N --fsize B --nofile N --output-cap B``
-runs inside the sandbox (bubblewrap's new root and namespaces, see :mod:`effcourse.grading.sandbox`).
+``python -P -s -m effcourse.grading.dropprivs [--uid U] --memory B --nproc N --fsize B --nofile N --output-cap B``
+runs inside the sandbox (bubblewrap's new root and namespaces, see :mod:`effcourse.grading.sandbox`);
+the fork server (:mod:`effcourse.grading.zygote`) calls :func:`prepare` the same way. It starts as
+root: it must be started with ``-P -s`` in a folder the learner cannot write (``/``), so that no
+folder of the learner's (the working folder, ``/tmp``, a user site under ``HOME``) is on its
+``sys.path`` before the switch; only the kernel moves to the working folder.
 It sets the per-process limits (address space, processes, file size, open files, no core dumps);
 when it starts as root (the grader runs as root: bubblewrap gives it only ``CAP_SETUID`` and
-``CAP_SETGID``) it clears supplementary groups and switches to the student's user id ``U``; it sets
+``CAP_SETGID``) it clears supplementary groups and switches all its user and group ids to the
+student's ``U`` (and checks that no root id and no capability is left); it sets
 ``no_new_privs`` (bubblewrap sets it too). It then writes the kernel's connection file (handed over in
 the environment variable ``EFFCOURSE_KERNEL_CONNECTION``, never as a path into the grader's files),
 caps every output message the kernel sends (:func:`cap_output`: ``stream``, ``display_data``,
@@ -111,8 +116,12 @@ def _drop_to(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    if 0 in os.getresuid() or 0 in os.getresgid():
-        raise SystemExit("dropprivs: still root after setuid; refusing to run the kernel")
+    if set(os.getresuid()) != {uid} or set(os.getresgid()) != {uid} or os.getgroups():
+        raise SystemExit("dropprivs: the user and group ids did not all change; refusing to run")
+    with open("/proc/self/status") as fh:
+        caps = {k: v.strip() for k, v in (line.split(":", 1) for line in fh if line.startswith(("CapPrm", "CapEff")))}
+    if any(int(v, 16) for v in caps.values()):
+        raise SystemExit(f"dropprivs: capabilities left after the switch ({caps}); refusing to run")
 
 
 def _write_connection_file() -> str:
@@ -129,8 +138,17 @@ def _write_connection_file() -> str:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Set the limits, drop privileges, cap outputs and run the kernel (returns when it exits)."""
+def prepare(argv: list[str] | None = None) -> int | None:
+    """Set the limits, drop privileges and cap outputs in this process (a kernel, or the zygote that forks kernels).
+
+    The switch to ``--uid`` is complete: real, effective and saved user and group ids all become
+    the student's, no supplementary group, no capability left (permitted ones included). The fork
+    server (:mod:`effcourse.grading.zygote`) keeps no root id either: its protection from its own
+    kernels is being the PID namespace's init and not dumpable, never a privilege.
+
+    Returns:
+        The user id switched to (None: no switch, not root or no ``--uid``).
+    """
     p = argparse.ArgumentParser(prog="dropprivs")
     p.add_argument("--uid", type=int, default=None, help="switch to this user id (only when started as root)")
     p.add_argument("--memory", type=int, required=True)
@@ -145,20 +163,34 @@ def main(argv: list[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if args.nproc > 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (args.nproc, args.nproc))
+    target = None
     if args.uid is not None and os.geteuid() == 0:
-        _drop_to(args.uid)
+        target = args.uid
+        _drop_to(target)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SystemExit(f"dropprivs: prctl(NO_NEW_PRIVS) failed: errno {ctypes.get_errno()}")
     # ipykernel would watch the runner's pid, which this PID namespace cannot see (it would exit at
     # once); bubblewrap's --die-with-parent ends the kernel when the runner goes.
     os.environ.pop("JPY_PARENT_PID", None)
-    connection_file = _write_connection_file()
     install_output_cap(args.output_cap)
+    return target
+
+
+def run_kernel() -> None:
+    """Write the connection file (from ``$EFFCOURSE_KERNEL_CONNECTION``) and run ipykernel here."""
+    os.environ.pop("JPY_PARENT_PID", None)
+    connection_file = _write_connection_file()
     import runpy
 
     sys.argv = ["ipykernel_launcher", "-f", connection_file]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set the limits, drop privileges, cap outputs and run the kernel (returns when it exits)."""
+    prepare(argv)
+    run_kernel()
     return 0
 
 

@@ -6,19 +6,21 @@ For one assignment, :func:`grade_assignment`:
    ``SaveCells``, so formgrader and ``nbgrader export`` see them), adds unknown students found
    in ``submitted/`` and **backs the gradebook up** (SQLite: a copy in ``.grading/backups/``;
    any database: a JSON dump of every grade and comment);
-2. draws a fresh seed for this run (``EFFCOURSE_CHECK_SEED``) and runs each **solution**
-   notebook once in the sandbox, cut like a submission (below): every test must pass there,
+2. draws a fresh seed for this run (``EFFCOURSE_CHECK_SEED``) and runs the **solution**
+   notebooks once in the sandbox, cut and run like a submission (below): every test must pass there,
    and the values its tests export become the reference of this run;
 3. for each student, for each notebook: reads the submission defensively and rebuilds it on the
    trusted source (:func:`effcourse.grading.notebooks.rebuild`), keeping only the cells a grade
    depends on: setup cells (tag ``setup``), answers, the learner's own cells and tests
-   (:mod:`effcourse.grading.cut`); a **worker** runs it in its own sandbox (its own process
-   tree, user id, limits, no network, no course folder) up to its last graded cell, and the
+   (:mod:`effcourse.grading.cut`); a **worker** runs the student's notebooks in one sandbox of
+   their own (its own process tree, user id, limits, no network, no course folder; a fresh kernel
+   per notebook, forked by the submission's fork server, see
+   :func:`effcourse.grading.sandbox.run_submission`) up to each one's last graded cell, and the
    parent scores each test cell: full points only when the cell ran without error **and**
    every value its test exported matches the solution's value for the same inputs (read with
    ``allow_pickle=False``), else 0. Workers are ``jobs`` local processes (default: one per
    core), any ``concurrent.futures.Executor``, or a Dask cluster (``dask_scheduler``); a
-   notebook whose worker is lost is re-queued;
+   submission whose worker is lost is re-queued;
 4. writes each student's grades in one transaction, in the students' order whatever order the
    workers finish in, the executed notebook (outputs capped) to ``autograded/`` and a feedback
    page without hidden-test source to ``feedback/``;
@@ -33,6 +35,7 @@ Taught in: INSTRUCTORS.md
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import html
 import json
@@ -63,7 +66,7 @@ import numpy as np
 
 from effcourse.check import FACT_MARK, TOLERANCE_PREFIX
 from effcourse.grading import notebooks as nbs
-from effcourse.grading.sandbox import Limits, RunResult, containment, run_notebook, sandbox_available
+from effcourse.grading.sandbox import Limits, RunResult, containment, run_notebook, run_submission, sandbox_available
 
 ROOT = Path(__file__).resolve().parents[2]
 UID_BASE = 1_610_000_000
@@ -436,10 +439,10 @@ RETRYABLE_NOTE = "re-queued"
 
 @dataclass
 class RunTask:
-    """One notebook to run in a sandbox (sent to a worker process or a Dask worker; picklable)."""
+    """One submission to run in one sandbox: all its notebooks (sent to a worker process or a Dask worker; picklable)."""
 
-    key: tuple[str, str]  # (student, notebook stem); ("", stem) for the solution's reference run
-    notebook: str  # nbformat JSON of the rebuilt, cut notebook (hidden tests included)
+    key: tuple[str, str]  # (student, the notebooks' stems joined by ","); ("", ...) for the solution's reference run
+    notebooks: list[tuple[str, str]]  # (stem, nbformat JSON of the rebuilt, cut notebook, hidden tests included)
     assignment: str
     seed: str
     uid: int
@@ -454,8 +457,8 @@ class WorkerError(RuntimeError):
     """A worker cannot run notebooks (no sandbox there): the task is re-queued, never scored."""
 
 
-def run_task(task: RunTask) -> RunResult:
-    """Run one :class:`RunTask` in its sandbox (what a worker executes).
+def run_task(task: RunTask) -> dict[str, RunResult]:
+    """Run one :class:`RunTask` in its sandbox (what a worker executes): ``{stem: result}``.
 
     Example:
         >>> run_task(task)  # doctest: +SKIP
@@ -469,10 +472,9 @@ def run_task(task: RunTask) -> RunResult:
             import socket
 
             raise WorkerError(f"the worker {socket.gethostname()} (pid {os.getpid()}) has no sandbox: {why}")
-    return run_notebook(
-        nbformat.reads(task.notebook, as_version=4),
+    runs = run_submission(
+        [(stem, nbformat.reads(nb, as_version=4)) for stem, nb in task.notebooks],
         assignment=task.assignment,
-        stem=task.key[1],
         seed=task.seed,
         uid=task.uid,
         limits=task.limits,
@@ -481,6 +483,7 @@ def run_task(task: RunTask) -> RunResult:
         upto_last_graded=task.upto_last_graded,
         package_dir=task.package_dir,
     )
+    return {stem: run for (stem, _), run in zip(task.notebooks, runs, strict=True)}
 
 
 class InlineExecutor(Executor):
@@ -508,8 +511,11 @@ class _Workers:
         self.client = None
         self.generation = 0
         self.jobs = jobs
+        # how many submissions run at once (None: unknown, e.g. an executor of the caller's kind)
+        self.width: int | None = None
         if executor is not None:
             self.executor, self.kind = executor, type(executor).__name__
+            self.width = getattr(executor, "_max_workers", None)
         elif dask_scheduler:
             try:
                 from distributed import Client
@@ -520,10 +526,13 @@ class _Workers:
             except OSError as exc:
                 raise GradingError(f"cannot reach the Dask scheduler at {dask_scheduler}: {exc}") from exc
             self.executor = self.client.get_executor(pure=False)
-            n = len(self.client.scheduler_info().get("workers", {}))
+            info = self.client.scheduler_info().get("workers", {})
+            n = len(info)
+            self.width = sum(int(w.get("nthreads", 1) or 1) for w in info.values()) or None
             self.kind = f"Dask cluster {dask_scheduler} ({n} workers)"
         else:
             self.jobs = max(1, int(jobs or _cores()))
+            self.width = self.jobs
             self.executor = self._new_pool()
             self.kind = "serial" if self.jobs == 1 else f"{self.jobs} worker processes"
 
@@ -573,7 +582,7 @@ def _cores() -> int:
 def _run_all(
     workers: _Workers,
     tasks: list[RunTask],
-    on_result: Callable[[RunTask, RunResult], None],
+    on_result: Callable[[RunTask, dict[str, RunResult]], None],
     *,
     max_attempts: int,
     log: Callable[[str], None],
@@ -612,6 +621,41 @@ def _run_all(
             new, new_gen = workers.submit(task)
             pending[new] = (task, new_gen, attempt + 1)
     return failed
+
+
+def fill_last_round(tasks: list[RunTask], width: int | None) -> list[RunTask]:
+    """Split the submissions of the batch's last, incomplete round so that no worker idles.
+
+    With ``width`` workers, ``len(tasks) % width`` submissions are left for the last round; each
+    of them is split into about ``width // that`` parts of consecutive notebooks (each part a
+    sandbox and fork server of its own, with the submission's user id: two sandboxes of one student
+    never share a namespace, a cgroup or a scratch folder). The other submissions stay whole. The
+    results are the same either way: every notebook still runs in a fresh kernel.
+
+    Example:
+        >>> t = RunTask(("s", "a,b"), [("a", ""), ("b", "")], "x", "1", 1, Limits(), ".", False, True)
+        >>> [x.key for x in fill_last_round([t], 2)]
+        [('s', 'a'), ('s', 'b')]
+    """
+    if not width or width < 2 or not tasks:
+        return tasks
+    rest = len(tasks) % width
+    if rest == 0:
+        return tasks
+    parts = width // rest
+    out = tasks[: len(tasks) - rest]
+    for task in tasks[len(tasks) - rest :]:
+        k = min(parts, len(task.notebooks))
+        if k < 2:
+            out.append(task)
+            continue
+        size, extra = divmod(len(task.notebooks), k)
+        start = 0
+        for i in range(k):
+            group = task.notebooks[start : start + size + (1 if i < extra else 0)]
+            start += len(group)
+            out.append(dataclasses.replace(task, key=(task.key[0], ",".join(s for s, _ in group)), notebooks=group))
+    return out
 
 
 def _is_cut_run(run: RunResult, nb: nbformat.NotebookNode) -> bool:
@@ -808,10 +852,15 @@ def _grade_batch(
                 log(
                     f"solution {assignment}/{stem}: the given reference run was not made with the grading cut; run again"
                 )
-            todo.append(
-                RunTask(("", stem), nbformat.writes(ref_nbs[stem]), uid=UID_BASE, upto_last_graded=False, **common)
-            )
-    failed = _run_all(workers, todo, lambda t, r: ref_runs.__setitem__(t.key[1], r), max_attempts=max_attempts, log=log)
+            todo.append((stem, nbformat.writes(ref_nbs[stem])))
+    # the reference runs like a submission: all the solution's notebooks in one sandbox
+    ref_tasks = (
+        [RunTask(("", ",".join(s for s, _ in todo)), todo, uid=UID_BASE, upto_last_graded=False, **common)]
+        if todo
+        else []
+    )
+    ref_tasks = fill_last_round(ref_tasks, workers.width)
+    failed = _run_all(workers, ref_tasks, lambda t, r: ref_runs.update(r), max_attempts=max_attempts, log=log)
     report.reference_seconds = time.monotonic() - t0
     if failed:
         raise GradingError(f"the solution's reference runs could not be made: {failed}")
@@ -844,7 +893,8 @@ def _grade_batch(
     built: dict[tuple[str, str], nbformat.NotebookNode] = {}
     tasks: list[RunTask] = []
     for k, student in enumerate(students):
-        for j, stem in enumerate(stems):
+        mine: list[tuple[str, str]] = []
+        for stem in stems:
             g = NotebookGrade(student, stem)
             grades[(student, stem)] = g
             path = course.submitted / student / assignment / f"{stem}.ipynb"
@@ -866,8 +916,10 @@ def _grade_batch(
             nb, notes = nbs.rebuild(sources[stem], releases[stem], sub.notebook)
             g.problems += notes
             built[(student, stem)] = nb
-            uid = UID_BASE + 1 + k * len(stems) + j
-            tasks.append(RunTask((student, stem), nbformat.writes(nb), uid=uid, upto_last_graded=True, **common))
+            mine.append((stem, nbformat.writes(nb)))
+        if mine:  # one sandbox (and one user id) per submission: all the student's notebooks of the assignment
+            key = (student, ",".join(s for s, _ in mine))
+            tasks.append(RunTask(key, mine, uid=UID_BASE + 1 + k, upto_last_graded=True, **common))
 
     runs: dict[tuple[str, str], RunResult] = {}
     next_student = [0]
@@ -913,13 +965,16 @@ def _grade_batch(
 
     failed_runs: dict[tuple[str, str], str] = {}
 
-    def on_result(task: RunTask, run: RunResult) -> None:
-        runs[task.key] = run
+    def on_result(task: RunTask, results: dict[str, RunResult]) -> None:
+        for stem, run in results.items():
+            runs[(task.key[0], stem)] = run
         flush()
 
     try:
         flush()  # students with nothing to run
-        failed_runs.update(_run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log))
+        tasks = fill_last_round(tasks, workers.width)
+        lost = _run_all(workers, tasks, on_result, max_attempts=max_attempts, log=log)
+        failed_runs.update({(t.key[0], stem): lost[t.key] for t in tasks if t.key in lost for stem, _ in t.notebooks})
         flush()
     finally:
         bar.close()

@@ -61,6 +61,8 @@ class Execution:
     restarts: int = 0
     seconds: float = 0.0
     kernel_stderr: str = ""
+    start_seconds: float = 0.0  # spent starting kernels (the first and every restart) until they answered
+    stop_seconds: float = 0.0  # spent shutting kernels down
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,8 @@ class Execution:
             "restarts": self.restarts,
             "seconds": self.seconds,
             "kernel_stderr": self.kernel_stderr,
+            "start_seconds": round(self.start_seconds, 3),
+            "stop_seconds": round(self.stop_seconds, 3),
         }
 
 
@@ -298,6 +302,13 @@ def execute(
     outcomes: dict[int, CellOutcome] = {}
 
     def start_kernel() -> None:
+        t0 = time.monotonic()
+        try:
+            _start_kernel()
+        finally:
+            result.start_seconds += time.monotonic() - t0
+
+    def _start_kernel() -> None:
         client.km = client.create_kernel_manager()
         if setup_kernel_manager is not None:
             setup_kernel_manager(client.km)
@@ -312,6 +323,13 @@ def execute(
         client.start_new_kernel_client()
 
     def stop_kernel() -> None:
+        t0 = time.monotonic()
+        try:
+            _stop_kernel()
+        finally:
+            result.stop_seconds += time.monotonic() - t0
+
+    def _stop_kernel() -> None:
         if isinstance(client.km, PipedKernelManager):
             tail = client.km.tail("stderr").strip()
             if tail:
