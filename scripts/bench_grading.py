@@ -17,7 +17,7 @@ Writes ``results/grading_benchmark.json`` (the figures, the ratios, the targets 
 prints a table. Not a test: the numbers depend on the machine and its load.
 
 Example:
-    $ .venv/bin/python scripts/bench_grading.py ch02_compression -n 3
+    $ .venv/bin/python scripts/bench_grading.py ch02_compression -n 4
 """
 
 from __future__ import annotations
@@ -173,7 +173,13 @@ def bench_nbgrader(base: Path, assignment: str, students: list[str], notebooks: 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("assignment", nargs="?", default="ch02_compression")
-    p.add_argument("-n", type=int, default=3, help="number of copies of the solution to grade")
+    p.add_argument(
+        "-n",
+        type=int,
+        default=4,
+        help="number of copies of the solution to grade (default 4: a multiple of --jobs 2, so that the throughput "
+        "ratio measures two workers, not the tail of an odd batch where one worker waits or a submission is split)",
+    )
     p.add_argument("--notebooks", default="", help="comma-separated notebook stems (default: all)")
     p.add_argument("--out", default=str(OUT), help="where to write the JSON (default: results/grading_benchmark.json)")
     args = p.parse_args(argv)
