@@ -185,8 +185,13 @@ def cases(course: Path) -> dict[str, tuple[dict | None, float, str]]:
             {
                 **fc.CORRECT,
                 "square": (
-                    "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError as e:\n"
-                    "    print('CANNOT KILL', e)\n" + fc.CORRECT["square"]
+                    # the kernel's parent is the fork server, PID 1 of the sandbox's PID namespace: the kill
+                    # is refused (EPERM) or, from a process of the same user, accepted and ignored (PID 1
+                    # installs no handler); either way the parent must still be there
+                    "import os, signal, time\nparent = os.getppid()\ntry:\n    os.kill(parent, signal.SIGKILL)\n"
+                    "except OSError as e:\n    print('CANNOT KILL', e)\nelse:\n    time.sleep(0.5)\n"
+                    "    try:\n        os.kill(parent, 0)\n        print('CANNOT KILL: the signal was ignored')\n"
+                    "    except OSError:\n        print('KILLED')\n" + fc.CORRECT["square"]
                 ),
             },
             5,
@@ -588,7 +593,7 @@ def test_sandbox_hides_course_gradebook_network_and_runner(batch):
     assert "FOUND []" in _outputs(report, "read_solution")
     assert "NO GRADEBOOK" in _outputs(report, "sqlite_rewrite") and "REWROTE" not in _outputs(report, "sqlite_rewrite")
     assert "NO NETWORK" in _outputs(report, "network")
-    assert "CANNOT KILL" in _outputs(report, "kill_runner")
+    assert "CANNOT KILL" in _outputs(report, "kill_runner") and "KILLED" not in _outputs(report, "kill_runner")
     assert "HIDDEN FILES []" in _outputs(report, "read_hidden")
 
 
