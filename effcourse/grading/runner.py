@@ -20,6 +20,7 @@ Taught in: INSTRUCTORS.md
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -301,46 +302,43 @@ def execute(
     done: list[int] = []  # code cells run so far in this kernel, in order, that did not kill it
     outcomes: dict[int, CellOutcome] = {}
 
-    def start_kernel() -> None:
+    @contextlib.contextmanager
+    def adding_seconds(attribute: str):
+        """Add the block's wall-clock seconds to ``result.<attribute>``, whether it raises or not."""
         t0 = time.monotonic()
         try:
-            _start_kernel()
+            yield
         finally:
-            result.start_seconds += time.monotonic() - t0
+            setattr(result, attribute, getattr(result, attribute) + time.monotonic() - t0)
 
-    def _start_kernel() -> None:
-        client.km = client.create_kernel_manager()
-        if setup_kernel_manager is not None:
-            setup_kernel_manager(client.km)
-        km = client.km
-        try:
-            client.start_new_kernel(**(km_kwargs or {}))
-        except Exception:
-            if isinstance(km, PipedKernelManager):
-                time.sleep(0.2)
-                result.kernel_stderr = km.tail("stderr").strip()
-            raise
-        client.start_new_kernel_client()
+    def start_kernel() -> None:
+        with adding_seconds("start_seconds"):
+            client.km = client.create_kernel_manager()
+            if setup_kernel_manager is not None:
+                setup_kernel_manager(client.km)
+            km = client.km
+            try:
+                client.start_new_kernel(**(km_kwargs or {}))
+            except Exception:
+                if isinstance(km, PipedKernelManager):
+                    time.sleep(0.2)
+                    result.kernel_stderr = km.tail("stderr").strip()
+                raise
+            client.start_new_kernel_client()
 
     def stop_kernel() -> None:
-        t0 = time.monotonic()
-        try:
-            _stop_kernel()
-        finally:
-            result.stop_seconds += time.monotonic() - t0
-
-    def _stop_kernel() -> None:
-        if isinstance(client.km, PipedKernelManager):
-            tail = client.km.tail("stderr").strip()
-            if tail:
-                result.kernel_stderr = tail[-PipedKernelManager.tail_bytes :]
-        try:
-            if client.km is not None:
-                run_sync(client.km.shutdown_kernel)(now=True)
-        except Exception as exc:
-            result.log.append(f"kernel shutdown: {type(exc).__name__}: {exc}")
-        client.km = None
-        client.kc = None
+        with adding_seconds("stop_seconds"):
+            if isinstance(client.km, PipedKernelManager):
+                tail = client.km.tail("stderr").strip()
+                if tail:
+                    result.kernel_stderr = tail[-PipedKernelManager.tail_bytes :]
+            try:
+                if client.km is not None:
+                    run_sync(client.km.shutdown_kernel)(now=True)
+            except Exception as exc:
+                result.log.append(f"kernel shutdown: {type(exc).__name__}: {exc}")
+            client.km = None
+            client.kc = None
 
     def replay(upto: list[int]) -> bool:
         """Run ``upto`` again silently in a fresh kernel; False if that fails too."""
