@@ -139,8 +139,24 @@ def _configure_tensorflow(*, seed: int, deterministic: bool, quiet: bool, check_
         except ImportError:  # absl ships with TensorFlow; keep going without it
             pass
     tf.random.set_seed(seed)
+    _reseed_keras_generator(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+
+
+def _reseed_keras_generator(seed: int) -> None:
+    """Re-seed Keras 2's own seed generator, if ``keras.utils.set_random_seed`` ever created one.
+
+    Once it exists, Keras's initializers and dropout draw their seeds from it instead of from
+    TensorFlow's global seed, so ``tf.random.set_seed`` alone would not make them repeat. It is
+    left alone otherwise: creating it would change which weights a seed gives.
+    """
+    import random
+
+    backend = sys.modules.get("tf_keras.src.backend")
+    state = getattr(backend, "_SEED_GENERATOR", None)
+    if getattr(state, "generator", None) is not None:
+        state.generator = random.Random(seed)
 
 
 class _TensorFlowHook:

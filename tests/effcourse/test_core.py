@@ -31,6 +31,25 @@ def test_setup_seeds_make_draws_repeat():
     np.testing.assert_array_equal(a[1], b[1])
 
 
+def test_setup_reseeds_keras_initializers_after_keras_set_random_seed():
+    # keras.utils.set_random_seed gives Keras its own seed generator, which initializers then
+    # draw from; setup must re-seed that one too, or "setup re-seeds everything" is false.
+    code = """
+import numpy as np, effcourse
+from effcourse.compat import keras
+keras.utils.set_random_seed(5)
+effcourse.setup(seed=0, style=False)
+a = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]).get_weights()[0]
+keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+effcourse.setup(seed=0, style=False)
+b = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]).get_weights()[0]
+print(bool(np.array_equal(a, b)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5, "42", True])
 def test_setup_rejects_bad_seed(bad):
     with pytest.raises(ValueError, match="seed"):
