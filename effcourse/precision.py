@@ -14,21 +14,34 @@ bfloat16 has float32's 8 exponent bits, so it needs no loss scaling.
 ``keras.mixed_precision.LossScaleOptimizer`` (``initial_scale=2**15``, ``dynamic_growth_steps=2000``,
 growth factor 2; see https://www.tensorflow.org/guide/mixed_precision); :func:`underflow_fraction`
 counts the values float16 flushes to zero; :func:`cpu_16bit_support` reads the CPU flags that
-decide whether 16-bit matrix products can be fast here.
+decide whether 16-bit matrix products can be fast here; :func:`fused_float16_dense_ms` times the
+kernel TensorFlow picks for a float16 ``Dense`` layer against the unfused one (on CPUs with
+``avx512_fp16`` the fused one is oneDNN's reference code, hundreds of times slower), and
+:func:`optimizer_options` turns a graph optimization off for the ``tf.function`` calls in a block.
 
 Taught in: chapters/ch08_training_efficiency/01_precision_and_compilation
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from effcourse import sealed
 
-__all__ = ["DynamicLossScale", "underflow_fraction", "cpu_16bit_support", "CPU_FLAGS"]
+__all__ = [
+    "DynamicLossScale",
+    "underflow_fraction",
+    "cpu_16bit_support",
+    "CPU_FLAGS",
+    "optimizer_options",
+    "fused_float16_dense_ms",
+    "GRAPPLER_DEFAULTS",
+]
 
 #: ``/proc/cpuinfo`` flags that matter for float32, bfloat16 and float16 matrix products on x86 and Arm.
 CPU_FLAGS = (
@@ -239,3 +252,129 @@ def cpu_16bit_support(cpuinfo: str | None = None) -> dict[str, Any]:
         "native_float16": any(f in present for f in ("avx512_fp16", "amx_fp16", "fphp", "asimdhp")),
         "simd_extensions": ", ".join(flags) or "none of " + ", ".join(CPU_FLAGS),
     }
+
+
+#: Grappler's on/off options (``tf.config.optimizer.set_experimental_options``) and their defaults,
+#: from that function's documentation (TensorFlow 2.21): all on except the three marked off.
+GRAPPLER_DEFAULTS: dict[str, bool] = {
+    "layout_optimizer": True,
+    "constant_folding": True,
+    "shape_optimization": True,
+    "remapping": True,
+    "arithmetic_optimization": True,
+    "dependency_optimization": True,
+    "loop_optimization": True,
+    "function_optimization": True,
+    "debug_stripper": True,
+    "disable_model_pruning": False,
+    "scoped_allocator_optimization": False,
+    "pin_to_host_optimization": False,
+    "implementation_selector": True,
+    "auto_mixed_precision": False,
+    "disable_meta_optimizer": False,
+}
+
+
+@contextlib.contextmanager
+def optimizer_options(**options: bool) -> Iterator[None]:
+    """Set grappler options for the ``tf.function`` calls made inside the block, then restore them.
+
+    TensorFlow optimizes a ``tf.function``'s graph (grappler) when it is called, with the options
+    in force at that call, and keeps one optimized copy per set of options: calls inside the block
+    run the copy optimized with ``options``, calls outside it the usual one. With no options the
+    block changes nothing. ``remapping=False`` keeps grappler from fusing ``MatMul + BiasAdd
+    (+ Relu)`` into one ``_FusedMatMul`` kernel, which is what a CPU with ``avx512_fp16`` needs for
+    float16 (see :func:`fused_float16_dense_ms`).
+
+    Example:
+        >>> with optimizer_options(remapping=False):
+        ...     loss = training_step(x, y)          # doctest: +SKIP
+
+    Args:
+        **options: names from :data:`GRAPPLER_DEFAULTS` (the documented on/off options of
+            ``tf.config.optimizer.set_experimental_options``), each True or False.
+
+    Raises:
+        ValueError: an unknown option name (TensorFlow itself would accept and ignore it), or a
+            value that is not a bool.
+
+    Taught in: chapters/ch08_training_efficiency/01_precision_and_compilation
+    """
+    unknown = sorted(set(options) - set(GRAPPLER_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"unknown grappler option(s) {unknown}: use one of {sorted(GRAPPLER_DEFAULTS)} "
+            "(tf.config.optimizer.set_experimental_options)"
+        )
+    for name, value in options.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"grappler option {name} must be True or False, got {value!r}")
+    if not options:
+        yield
+        return
+    from effcourse.compat import tf
+
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options(dict(options))
+    try:
+        yield
+    finally:
+        # an option that was never set is put back to its documented default (TensorFlow has no
+        # public way to unset one; the default behaves the same)
+        tf.config.optimizer.set_experimental_options(
+            {name: bool(before.get(name, GRAPPLER_DEFAULTS[name])) for name in options}
+        )
+
+
+def fused_float16_dense_ms(batch: int = 64, units: int = 512, repeats: int = 3) -> dict[str, float]:
+    """Time a float16 ``Dense`` layer's forward pass with grappler's fusion and without it.
+
+    A ``Dense`` layer's ``MatMul + BiasAdd + Relu`` is fused by grappler's remapper into one
+    ``_FusedMatMul``, which TensorFlow runs with oneDNN. For float16 on a CPU with ``avx512_fp16``
+    (oneDNN then enables its float16 kernels), TensorFlow 2.21's oneDNN has no optimized fused
+    float16 inner product and runs its reference implementation: ``ONEDNN_VERBOSE=1`` prints
+    ``inner_product,ref:any``, about 860 ms for a 256×512 by 512×512 product on a course machine,
+    against 0.6 ms for the unfused product (``brg_matmul``). Without ``avx512_fp16`` the two take
+    about the same time. ``remapping=False`` (:func:`optimizer_options`) avoids the slow kernel.
+
+    Example:
+        >>> probe = fused_float16_dense_ms()                      # doctest: +SKIP
+        >>> options = {"remapping": False} if probe["slowdown"] > 5 else {}
+
+    Args:
+        batch: rows of the input (examples).
+        units: the layer's inputs and outputs (a ``units × units`` float16 kernel).
+        repeats: timed calls of each version after a first, untimed one; the median is reported.
+
+    Returns:
+        ``{"fused_ms": float, "unfused_ms": float, "slowdown": fused_ms / unfused_ms}``, in
+        milliseconds per forward pass (wall-clock time, so it moves with the machine's load).
+
+    Raises:
+        ValueError: ``batch``, ``units`` or ``repeats`` below 1.
+
+    Taught in: chapters/ch08_training_efficiency/01_precision_and_compilation
+    """
+    for name, value in (("batch", batch), ("units", units), ("repeats", repeats)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    from effcourse.compat import tf
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.standard_normal((batch, units)), tf.float16)
+    kernel = tf.constant(rng.standard_normal((units, units)) / np.sqrt(units), tf.float16)
+    bias = tf.zeros([units], tf.float16)
+
+    def median_ms(options: dict[str, bool]) -> float:
+        dense = tf.function(lambda: tf.nn.relu(tf.nn.bias_add(tf.matmul(x, kernel), bias)))
+        times = []
+        with optimizer_options(**options):
+            dense().numpy()  # traced and optimized with these options
+            for _ in range(repeats):
+                start = time.perf_counter()
+                dense().numpy()
+                times.append(1000 * (time.perf_counter() - start))
+        return float(np.median(times))
+
+    fused, unfused = median_ms({"remapping": True}), median_ms({"remapping": False})
+    return {"fused_ms": fused, "unfused_ms": unfused, "slowdown": fused / unfused}

@@ -1,4 +1,9 @@
-"""effcourse.precision: dynamic loss scaling (also against Keras's LossScaleOptimizer), float16 underflow, CPU flags."""
+"""effcourse.precision: dynamic loss scaling (also against Keras's LossScaleOptimizer), float16 underflow, CPU flags,
+grappler options and the fused float16 Dense probe."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -116,3 +121,68 @@ def test_cpu_16bit_support():
     assert precision.cpu_16bit_support("flags : sse2")["simd_extensions"].startswith("none of")
     here = precision.cpu_16bit_support()
     assert isinstance(here["flags"], list) and isinstance(here["simd_extensions"], str)
+
+
+def test_optimizer_options_sets_and_restores():
+    before = tf.config.optimizer.get_experimental_options()
+    with precision.optimizer_options(remapping=False, constant_folding=False):
+        inside = tf.config.optimizer.get_experimental_options()
+        assert inside["remapping"] is False and inside["constant_folding"] is False
+    after = tf.config.optimizer.get_experimental_options()
+    assert after["remapping"] is before.get("remapping", True)
+    assert after["constant_folding"] is before.get("constant_folding", True)
+    with pytest.raises(RuntimeError, match="boom"), precision.optimizer_options(remapping=False):
+        raise RuntimeError("boom")
+    assert tf.config.optimizer.get_experimental_options()["remapping"] is True
+    with precision.optimizer_options():  # no options: nothing changes
+        assert tf.config.optimizer.get_experimental_options() == after
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [({"remaping": False}, r"unknown grappler option\(s\) \['remaping'\]"), ({"remapping": 0}, "True or False")],
+)
+def test_optimizer_options_rejects_bad_options(options, match):
+    with pytest.raises(ValueError, match=match), precision.optimizer_options(**options):
+        pass
+
+
+def test_optimizer_options_reach_the_tf_function_call():
+    # oneDNN names its kernels: a fused MatMul+BiasAdd+Relu runs as an inner_product, an unfused
+    # MatMul as a gemm; so a call inside optimizer_options(remapping=False) must run no inner_product
+    code = """
+import effcourse; effcourse.setup(style=False)
+from effcourse import precision
+from effcourse.compat import tf
+a, w, b = tf.ones([8, 16]), tf.ones([16, 16]), tf.zeros([16])
+f = tf.function(lambda: tf.nn.relu(tf.nn.bias_add(tf.matmul(a, w), b)))
+for label, options in (("default", {}), ("off", {"remapping": False}), ("again", {})):
+    print("CALL", label, flush=True)
+    with precision.optimizer_options(**options):
+        f().numpy()
+"""
+    env = {**os.environ, "ONEDNN_VERBOSE": "1"}
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    kernels, label = {}, None
+    for line in out.stdout.splitlines():
+        if line.startswith("CALL "):
+            label = line.split()[1]
+            kernels[label] = set()
+        elif line.startswith("onednn_verbose") and ",exec,cpu," in line and label:
+            kernels[label].add(line.split(",exec,cpu,")[1].split(",")[0])
+    if not any(kernels.values()):
+        pytest.skip("this TensorFlow build runs no oneDNN kernels here (non-x86 or oneDNN turned off)")
+    assert "inner_product" in kernels["default"] and "inner_product" in kernels["again"], kernels
+    assert "inner_product" not in kernels["off"], kernels
+
+
+def test_fused_float16_dense_ms():
+    probe = precision.fused_float16_dense_ms(batch=4, units=16, repeats=1)
+    assert set(probe) == {"fused_ms", "unfused_ms", "slowdown"}
+    assert probe["fused_ms"] > 0 and probe["unfused_ms"] > 0
+    assert probe["slowdown"] == pytest.approx(probe["fused_ms"] / probe["unfused_ms"])
+    for bad in ({"batch": 0}, {"units": 1.5}, {"repeats": True}):
+        with pytest.raises(ValueError, match="positive int"):
+            precision.fused_float16_dense_ms(**bad)
