@@ -411,6 +411,19 @@ _ALL = [
         ),
         loses=["random_search__test"],
     ),
+    # a mutable default argument as the result: every call fills and returns the same dict, so all draws are
+    # the last one (the statistical checks failed first, saying "not log-uniform"; now a check names it)
+    dict(
+        cell="random_search",
+        source=_answer(
+            ("def suggest(space, rng):", "def suggest(space, rng, params={}):"),
+            (
+                '    params = {}\n    for name, spec in space.items():\n        if spec[0] == "choice":',
+                '    for name, spec in space.items():\n        if spec[0] == "choice":',
+            ),
+        ),
+        loses=["random_search__test"],
+    ),
     # loguniform checked in a branch of its own (0 < low < high only): infinite, NaN and string bounds get through
     dict(
         cell="random_search",
