@@ -370,6 +370,75 @@ _ALL = [
         ),
         loses=["random_search__test"],
     ),
+    # from a learner's walk-through (each passed the visible test and lost only to the hidden ones, so
+    # Validate said 4/4 and grading gave 0/4; the visible test now shows a case of each):
+    # a choice's number of elements not checked: ("choice",) raises IndexError, ("choice", [1], 2) is accepted
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if len(spec) != 2 or not isinstance(spec[1], (list, tuple)) or len(spec[1]) == 0:",
+                "if not isinstance(spec[1], (list, tuple)) or len(spec[1]) == 0:",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # an empty spec () not refused: spec[0] raises IndexError
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if not isinstance(spec, (tuple, list)) or len(spec) == 0 or spec[0] not in",
+                "if not isinstance(spec, (tuple, list)) or spec[0] not in",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # the space checked by truthiness, not as a dict: a list of (name, spec) pairs raises AttributeError
+    dict(
+        cell="random_search",
+        source=_answer(("if not isinstance(space, dict) or len(space) == 0:", "if not space:")),
+        loses=["random_search__test"],
+    ),
+    # only the low bound of an int dimension checked for being an integer: ("int", 0, 2.5) accepted
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low > high:",
+                "if not isinstance(low, (int, np.integer)) or isinstance(low, bool) or low > high:",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
+    # a mutable default argument as the result: every call fills and returns the same dict, so all draws are
+    # the last one (the statistical checks failed first, saying "not log-uniform"; now a check names it)
+    dict(
+        cell="random_search",
+        source=_answer(
+            ("def suggest(space, rng):", "def suggest(space, rng, params={}):"),
+            (
+                '    params = {}\n    for name, spec in space.items():\n        if spec[0] == "choice":',
+                '    for name, spec in space.items():\n        if spec[0] == "choice":',
+            ),
+        ),
+        loses=["random_search__test"],
+    ),
+    # loguniform checked in a branch of its own (0 < low < high only): infinite, NaN and string bounds get through
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                "        if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in (low, high)):",
+                '        if spec[0] == "loguniform":\n'
+                "            if low <= 0 or low >= high:\n"
+                '                raise ValueError(f"{name}: loguniform needs 0 < low < high, got {spec!r}")\n'
+                "            continue\n"
+                "        if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in (low, high)):",
+            )
+        ),
+        loses=["random_search__test"],
+    ),
 ]
 
 # Each graded wrong answer costs a sandboxed run of the cut notebook, so the suite grades two (the
