@@ -424,6 +424,21 @@ _ALL = [
         ),
         loses=["random_search__test"],
     ),
+    # bounds of a list spec converted to floats in place: the learner's space changes (only a list spec
+    # with int bounds shows it; the test spaces had the int spec as their only list)
+    dict(
+        cell="random_search",
+        source=_answer(
+            (
+                '    params = {}\n    for name, spec in space.items():\n        if spec[0] == "choice":',
+                "    params = {}\n    for name, spec in space.items():\n"
+                '        if isinstance(spec, list) and spec[0] in ("uniform", "loguniform"):\n'
+                "            spec[1:] = [float(v) for v in spec[1:]]\n"
+                '        if spec[0] == "choice":',
+            )
+        ),
+        loses=["random_search__test"],
+    ),
     # loguniform checked in a branch of its own (0 < low < high only): infinite, NaN and string bounds get through
     dict(
         cell="random_search",
