@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import inspect
 import io
 import math
 import numbers
@@ -93,6 +94,13 @@ def _fmt(value: Any) -> str:
         return f"{v:.4g}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fmt_argument(value: Any) -> str:
+    """:func:`_fmt`, but a function or class by its name (its repr's address says nothing)."""
+    if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.isclass(value):
+        return getattr(value, "__name__", None) or _fmt(value)
+    return _fmt(value)
 
 
 def _kind(value: Any) -> str | None:
@@ -698,7 +706,7 @@ def raises(
         ValueError("invalid literal for int() with base 10: 'three'")
         >>> raises(ValueError, int, "3")
         Traceback (most recent call last):
-        AssertionError: int('3', ...) should raise ValueError, but it returned 3
+        AssertionError: int('3') should raise ValueError, but it returned 3
 
     Args:
         expected: an exception class, or a tuple of them.
@@ -720,8 +728,9 @@ def raises(
     if not callable(fn):
         raise TypeError(f"check.raises: the second argument must be the function to call, got {fn!r}")
     want = " or ".join(t.__name__ for t in accepted)
-    shown_args = ", ".join(_fmt(a) for a in args[:3])
-    call = f"{getattr(fn, '__name__', 'the function')}({shown_args}{', ...' if args or kwargs else ''})"
+    # every argument, each shortened: the one that should have been refused must be visible
+    shown = [_fmt_argument(a) for a in args] + [f"{k}={_fmt_argument(v)}" for k, v in kwargs.items()]
+    call = f"{getattr(fn, '__name__', 'the function')}({', '.join(shown)})"
     try:
         result = fn(*args, **kwargs)
     except accepted as exc:

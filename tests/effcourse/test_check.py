@@ -283,6 +283,24 @@ def test_raises_returns_the_exception_and_fails_clearly():
         check.raises("ValueError", int, "3")
 
 
+def test_raises_shows_every_argument_of_the_call():
+    def search(objective, space, n_trials, seed=0):
+        return []
+
+    def objective(params):
+        return 0.0
+
+    space = {f"name{i}": ("uniform", 0.0, 1.0) for i in range(10)}  # a long repr, shortened
+    with pytest.raises(AssertionError) as info:
+        check.raises(ValueError, search, objective, space, 0, seed=3)
+    message = str(info.value)
+    # the function by its name, the long dict shortened, and the culprit n_trials=0 still visible
+    assert message.startswith("search(objective, {'name0': ('uniform', 0.0, 1.0)"), message
+    assert message.split("should raise")[0].endswith("..., 0, seed=3) "), message
+    with pytest.raises(AssertionError, match=r"^int\('3'\) should raise"):  # no ', ...' when all is shown
+        check.raises(ValueError, int, "3")
+
+
 def _run_cell(source: str, namespace: dict, filename: str) -> None:
     exec(compile(source, filename, "exec"), namespace)
 
