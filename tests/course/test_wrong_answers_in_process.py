@@ -9,7 +9,8 @@ namespace, recording which test cells raise. The package is the real one (the le
 run, and no test cell calls a sealed reference), so an entry marked ``sealed_route=True`` (an answer
 that calls the course's sealed code, which loses only in the sealed build) is left to the sandboxed
 batch and must be in ``WRONG_ANSWERS``. ``check.rng`` draws the same inputs for every entry.
-Last, the solution's tests run again under a few more seeds (``EXTRA_SEEDS``) and must all pass:
+Each wrong answer also runs against the visible tests alone (what Validate runs) and must lose the
+same cells there. Last, the solution's tests run again under a few more seeds (``EXTRA_SEEDS``) and must all pass:
 a test that fails a correct answer on some inputs fails it in a grading run or a learner's notebook
 (``scripts/fuzz_graded_tests.py`` runs many seeds). The cells are selected and run by
 :mod:`effcourse.grading.inprocess`.
@@ -50,13 +51,17 @@ entries = [e for e in entries if not e.get("sealed_route")]
 nb = nbformat.read(sys.argv[2], as_version=4)
 cells = inprocess.graded_sources(nb)
 base = inprocess.run_setup(cells)
-def lost(ns):
-    return sorted(gid for gid, src in cells.tests if inprocess.run_test(ns, gid, src) is not None)
+from effcourse.grading.notebooks import visible_source
+def lost(ns, visible=False):
+    return sorted(gid for gid, src in cells.tests
+                  if inprocess.run_test(ns, gid, visible_source(src) if visible else src) is not None)
 solution = inprocess.run_answers(base, cells)
-out = {"solution": lost(solution), "entries": [], "unchecked": unchecked, "flaky": {}}
+out = {"solution": lost(solution), "solution_visible": lost(solution, visible=True), "entries": [],
+       "unchecked": unchecked, "flaky": {}}
 for e in entries:
-    out["entries"].append([lost(inprocess.run_answers(base, cells, {e["cell"]: e["source"]})), sorted(e["loses"]),
-                           e.get("what", e["cell"])])
+    ns = inprocess.run_answers(base, cells, {e["cell"]: e["source"]})
+    out["entries"].append([lost(ns), sorted(e["loses"]), e.get("what", e["cell"]), lost(ns, visible=True),
+                           e.get("validate_misses")])
 # the solution's tests again on other inputs: a test that fails a correct answer for some seeds is flaky
 t0 = time.process_time()
 for seed in sys.argv[3].split(","):
@@ -104,8 +109,21 @@ def test_every_wrong_answer_loses_exactly_its_cells(answers, notebook, tmp_path)
     assert not result["unchecked"], (
         f"sealed_route answers must be in WRONG_ANSWERS (graded sandboxed): {result['unchecked']}"
     )
-    wrong = [(what, lost, declared) for lost, declared, what in result["entries"] if lost != declared]
+    wrong = [(what, lost, declared) for lost, declared, what, *_ in result["entries"] if lost != declared]
     assert not wrong, (
         "wrong answers that do not lose exactly their declared cells (what, lost, declared):\n"
         + "\n".join(map(repr, wrong))
     )
+    # Validate runs the visible tests only: it must say what grading says, so a wrong answer loses the same
+    # cells there (STYLE.md: a visible test shows a case of each property the hidden tests check). An entry
+    # may name a known gap in `validate_misses` (the reason), and then it must really be one.
+    assert result["solution_visible"] == [], f"the solution fails its visible tests: {result['solution_visible']}"
+    gaps = [
+        (what, lost, visible) for lost, _, what, visible, excuse in result["entries"] if lost != visible and not excuse
+    ]
+    assert not gaps, (
+        "wrong answers that pass Validate (visible tests) on cells grading fails (what, lost in grading, "
+        "lost in Validate); show a case of the property in the visible test:\n" + "\n".join(map(repr, gaps))
+    )
+    stale = [what for lost, _, what, visible, excuse in result["entries"] if excuse and lost == visible]
+    assert not stale, f"entries marked validate_misses that Validate catches now (drop the mark): {stale}"
